@@ -1,0 +1,161 @@
+"""Value types shared by the core and the adapters: objects, capabilities, limits."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "Capabilities",
+    "Limits",
+    "Object",
+    "ObjectType",
+    "Page",
+    "Part",
+    "Segment",
+    "Statistics",
+    "StorageMeta",
+    "StoragerInfo",
+    "WriteOptions",
+]
+
+
+class ObjectType(enum.Enum):
+    """What a listed or stated path is."""
+
+    FILE = "file"
+    DIR = "dir"
+    LINK = "link"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Object:
+    """An object (or a directory in a one-level listing).
+
+    ``path`` is relative to the store's work dir; a directory's path ends with ``/``.
+    Fields the adapter cannot know are ``None``.
+    """
+
+    path: str
+    type: ObjectType = ObjectType.FILE
+    size: int | None = None
+    updated_at: datetime | None = None
+    id: str | None = None
+    content_md5: str | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    storage_class: str | None = None
+    version: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.type is ObjectType.DIR
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an adapter can do; callers and the conformance suite check these.
+
+    Example:
+        >>> if store.metadata().capabilities.reach:
+        ...     url = await store.reach("a.txt")
+    """
+
+    read: bool = True
+    write: bool = True
+    stat: bool = True
+    delete: bool = True
+    list: bool = True
+    copy: bool = True
+    move: bool = True
+    reach: bool = False
+    segments: bool = False
+    list_segments: bool = False
+    if_not_exists: bool = False
+    if_match_read: bool = False
+    content_type: bool = True
+    user_metadata: bool = True
+    statistical: bool = True
+    service: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size limits the core's transfer engine keeps within."""
+
+    min_segment_size: int = 1
+    max_segment_size: int = 5 * 1024**3
+    max_segments: int = 10_000
+    max_single_write: int = 5 * 1024**3
+    max_page_size: int = 1000
+    max_path_bytes: int = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StorageMeta:
+    """What ``Store.metadata()`` returns: no I/O involved."""
+
+    name: str
+    work_dir: str
+    adapter: str
+    capabilities: Capabilities
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    """Count and total size of the objects under the work dir."""
+
+    count: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoragerInfo:
+    """A storager (bucket, container, directory) listed by a service."""
+
+    name: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A multipart upload in progress: ``path`` is work-dir-relative; ``id`` is
+    the adapter's opaque upload id (it may encode whatever the adapter needs)."""
+
+    path: str
+    id: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One uploaded part of a segment, addressed by a 0-based index."""
+
+    index: int
+    size: int
+    etag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of an adapter listing: entries carry adapter-level keys."""
+
+    entries: list[Object]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """Options of one write, immutable; ``extra`` carries adapter-specific keywords
+    such as ``storage_class`` or server-side encryption settings."""
+
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
+    if_not_exists: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
