@@ -33,6 +33,7 @@ from ._registry import ENTRY_POINT_GROUP, AdapterSpec, adapter_names, register, 
 from ._service import Service, connect, service
 from ._store import Store
 from ._streams import Reader, Writer
+from ._retry import RetryOptions, TimeoutOptions
 from ._transfer import TransferOptions
 from ._types import (
     Capabilities,
@@ -86,6 +87,8 @@ __all__ = [
     "StoragerInfo",
     "StoragerNotFoundError",
     "Store",
+    "RetryOptions",
+    "TimeoutOptions",
     "TransferOptions",
     "UnsupportedError",
     "WriteOptions",

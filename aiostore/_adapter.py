@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
 from ._errors import UnsupportedError
+from ._retry import TimeoutOptions
 from ._types import (
     Capabilities,
     Limits,
@@ -75,6 +76,8 @@ class Adapter(abc.ABC):
     name: ClassVar[str] = "adapter"
     capabilities: Capabilities = Capabilities()
     limits: Limits = Limits()
+    #: Set by the store before `open`; HTTP adapters apply ``timeouts.connect``.
+    timeouts: TimeoutOptions = TimeoutOptions()
 
     @property
     @abc.abstractmethod
@@ -192,6 +195,8 @@ class ServiceAdapter(abc.ABC):
     session and are closed by the service, not by themselves."""
 
     name: ClassVar[str] = "adapter"
+    #: Set by the service before `open`; HTTP adapters apply ``timeouts.connect``.
+    timeouts: TimeoutOptions = TimeoutOptions()
 
     async def open(self) -> None:
         """Create the shared session lazily."""

@@ -12,14 +12,14 @@ boundary; nothing else leaks out.
     ├── PermissionDeniedError                 + PermissionError
     ├── InvalidArgumentError                  + ValueError
     │   ├── InvalidPathError
-    │   └── InvalidOffsetError
+    │   ├── InvalidOffsetError
+    │   └── EntityTooSmallError               a non-final segment part under the minimum
     ├── UnsupportedError                      + NotImplementedError (capability missing)
     ├── AdapterNotFoundError                  + LookupError (unknown adapter name or scheme)
     ├── RateLimitedError                      retryable (429, SlowDown, 503)
     ├── ServiceUnavailableError               retryable (5xx, connection reset)
     ├── StorageTimeoutError                   + TimeoutError, retryable
     ├── IntegrityError                        checksum mismatch, retryable
-    ├── EntityTooSmallError                   + ValueError (segment below the minimum)
     └── ClosedError                           + RuntimeError (store used after aclose)
 """
 
@@ -55,9 +55,12 @@ class StorageError(Exception):
         path: the path relative to the store's work dir, when there is one.
         adapter: the adapter name, e.g. ``"s3"``.
         retryable: whether trying the same call again may succeed.
+        may_have_applied: whether the request may have taken effect before it
+            failed; a call that is not idempotent is retried only when this is False.
     """
 
     default_retryable = False
+    default_may_have_applied = True
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class StorageError(Exception):
         path: str | None = None,
         adapter: str | None = None,
         retryable: bool | None = None,
+        may_have_applied: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -74,6 +78,9 @@ class StorageError(Exception):
         self.path = path
         self.adapter = adapter
         self.retryable = self.default_retryable if retryable is None else retryable
+        self.may_have_applied = (
+            self.default_may_have_applied if may_have_applied is None else may_have_applied
+        )
 
     def with_context(
         self, *, op: str | None = None, path: str | None = None, adapter: str | None = None
@@ -95,7 +102,13 @@ class StorageError(Exception):
         return f"{self.message} ({', '.join(parts)})" if parts else self.message
 
     def __reduce__(self) -> tuple[object, ...]:
-        kwargs = {"op": self.op, "path": self.path, "adapter": self.adapter, "retryable": self.retryable}
+        kwargs = {
+            "op": self.op,
+            "path": self.path,
+            "adapter": self.adapter,
+            "retryable": self.retryable,
+            "may_have_applied": self.may_have_applied,
+        }
         return (_rebuild, (type(self), self.message, kwargs))
 
 
@@ -148,9 +161,10 @@ class AdapterNotFoundError(StorageError, LookupError):
 
 
 class RateLimitedError(StorageError):
-    """The service asked us to slow down (429, SlowDown, 503)."""
+    """The service asked us to slow down (429, SlowDown, 503); it did not act."""
 
     default_retryable = True
+    default_may_have_applied = False
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -158,7 +172,11 @@ class RateLimitedError(StorageError):
 
 
 class ServiceUnavailableError(StorageError):
-    """The service failed (5xx) or the connection broke."""
+    """The service failed (5xx) or the connection broke.
+
+    Adapters pass ``may_have_applied=False`` when the request never left
+    (connection refused), so even non-idempotent calls may be retried.
+    """
 
     default_retryable = True
 
@@ -173,6 +191,7 @@ class IntegrityError(StorageError):
     """Data did not match its checksum: a corrupted transfer, never returned as success."""
 
     default_retryable = True
+    default_may_have_applied = False
 
 
 class ClosedError(StorageError, RuntimeError):

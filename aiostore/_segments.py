@@ -16,6 +16,7 @@ from typing import Any
 
 from ._adapter import Adapter
 from ._errors import InvalidArgumentError, UnsupportedError
+from ._retry import Retrier
 from ._sources import as_buffer
 from ._types import Object, Part, Segment, WriteOptions
 
@@ -38,6 +39,9 @@ class SegmentsMixin(abc.ABC):
 
     @abc.abstractmethod
     async def _ensure_open(self) -> None: ...
+
+    @abc.abstractmethod
+    def _segment_retrier(self) -> Retrier: ...
 
     @abc.abstractmethod
     def _context(self, op: str, path: str | None) -> contextlib.AbstractContextManager[None]: ...
@@ -80,7 +84,10 @@ class SegmentsMixin(abc.ABC):
         options = WriteOptions(content_type=content_type, metadata=dict(metadata or {}), extra=extra)
         with self._context("init_segment", path):
             await self._ensure_open()
-            return self._to_user(await adapter.init_segment(key, options))
+            segment = await self._segment_retrier().call(
+                lambda: adapter.init_segment(key, options), idempotent=False
+            )
+            return self._to_user(segment)
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | bytearray | memoryview) -> Part:
         """Upload part ``index`` (0-based; any order, concurrently; rewriting replaces)."""
@@ -99,7 +106,9 @@ class SegmentsMixin(abc.ABC):
             )
         with self._segment_context("write_segment", segment):
             await self._ensure_open()
-            return await adapter.write_segment(inner, index, view)
+            return await self._segment_retrier().call(
+                lambda: adapter.write_segment(inner, index, view), idempotent=True
+            )
 
     async def complete_segment(self, segment: Segment, parts: Sequence[Part] | None = None) -> Object:
         """Join the parts in index order (every uploaded part when ``parts`` is None)."""
@@ -108,7 +117,9 @@ class SegmentsMixin(abc.ABC):
         ordered = sorted(parts, key=lambda part: part.index) if parts is not None else None
         with self._segment_context("complete_segment", segment):
             await self._ensure_open()
-            obj = await adapter.complete_segment(inner, ordered, WriteOptions())
+            obj = await self._segment_retrier().call(
+                lambda: adapter.complete_segment(inner, ordered, WriteOptions()), idempotent=False
+            )
         return self._unscope(obj) if self._scope else obj
 
     async def abort_segment(self, segment: Segment) -> None:
@@ -117,7 +128,7 @@ class SegmentsMixin(abc.ABC):
         inner = self._to_adapter(segment, "abort_segment")
         with self._segment_context("abort_segment", segment):
             await self._ensure_open()
-            await adapter.abort_segment(inner)
+            await self._segment_retrier().call(lambda: adapter.abort_segment(inner), idempotent=True)
 
     async def list_segments(self, path: str = "") -> AsyncIterator[Segment]:
         """Uploads in progress under the directory ``path``."""

@@ -10,6 +10,7 @@ from ._adapter import ServiceAdapter
 from ._errors import StorageError, StoragerNotFoundError
 from ._lifecycle import Lifecycle
 from ._registry import open_service, resolve
+from ._retry import RetryOptions, TimeoutOptions
 from ._store import Store
 from ._transfer import TransferOptions
 from ._types import StoragerInfo
@@ -17,7 +18,14 @@ from ._types import StoragerInfo
 __all__ = ["Service", "connect", "service"]
 
 
-def connect(target: str, *, transfer: TransferOptions | None = None, **options: Any) -> Store:
+def connect(
+    target: str,
+    *,
+    transfer: TransferOptions | None = None,
+    retry: RetryOptions | None = None,
+    timeouts: TimeoutOptions | None = None,
+    **options: Any,
+) -> Store:
     """Open a store by URL (``"s3://bucket/dir"``) or adapter name plus options.
 
     No I/O happens here: pooled resources open on first use, inside the loop.
@@ -29,10 +37,17 @@ def connect(target: str, *, transfer: TransferOptions | None = None, **options: 
         ...     await store.write("hello.txt", b"hi")
     """
     spec, merged = resolve(target, options)
-    return Store(spec.open_store(**merged), transfer=transfer)
+    return Store(spec.open_store(**merged), transfer=transfer, retry=retry, timeouts=timeouts)
 
 
-def service(target: str, *, transfer: TransferOptions | None = None, **options: Any) -> Service:
+def service(
+    target: str,
+    *,
+    transfer: TransferOptions | None = None,
+    retry: RetryOptions | None = None,
+    timeouts: TimeoutOptions | None = None,
+    **options: Any,
+) -> Service:
     """Open a service that lists, gets, creates and deletes storagers (buckets).
 
     Example:
@@ -40,7 +55,7 @@ def service(target: str, *, transfer: TransferOptions | None = None, **options: 
         ...     store = await svc.create("my-bucket")
     """
     spec, merged = resolve(target, options)
-    return Service(open_service(spec, merged), transfer=transfer)
+    return Service(open_service(spec, merged), transfer=transfer, retry=retry, timeouts=timeouts)
 
 
 class Service:
@@ -49,9 +64,19 @@ class Service:
     Closing the service closes that session; close the service after its stores.
     """
 
-    def __init__(self, adapter: ServiceAdapter, *, transfer: TransferOptions | None = None) -> None:
+    def __init__(
+        self,
+        adapter: ServiceAdapter,
+        *,
+        transfer: TransferOptions | None = None,
+        retry: RetryOptions | None = None,
+        timeouts: TimeoutOptions | None = None,
+    ) -> None:
         self._adapter = adapter
         self._transfer = transfer
+        self._retry = retry
+        self._timeouts = timeouts or TimeoutOptions()
+        adapter.timeouts = self._timeouts
         self._lifecycle = Lifecycle(adapter.name, adapter.open, adapter.aclose)
 
     def __repr__(self) -> str:
@@ -86,7 +111,13 @@ class Service:
             yield info
 
     def _store(self, name: str, work_dir: str) -> Store:
-        return Store(self._adapter.storager(name, work_dir), transfer=self._transfer, owner=False)
+        return Store(
+            self._adapter.storager(name, work_dir),
+            transfer=self._transfer,
+            retry=self._retry,
+            timeouts=self._timeouts,
+            owner=False,
+        )
 
     async def get(self, name: str, *, work_dir: str = "") -> Store:
         """A store on an existing storager; `StoragerNotFoundError` when missing."""

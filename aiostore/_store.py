@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
@@ -19,6 +20,7 @@ from ._adapter import Adapter
 from ._errors import InvalidArgumentError, InvalidOffsetError, NotFoundError, StorageError, UnsupportedError
 from ._lifecycle import Lifecycle
 from ._listing import Listing
+from ._retry import Retrier, RetryOptions, TimeoutOptions
 from ._segments import SegmentsMixin
 from ._sources import Data, Progress, ProgressReporter, as_buffer, iter_chunks, size_of
 from ._streams import Reader, Writer
@@ -40,12 +42,17 @@ class Store(SegmentsMixin):
         adapter: Adapter,
         *,
         transfer: TransferOptions | None = None,
+        retry: RetryOptions | None = None,
+        timeouts: TimeoutOptions | None = None,
         owner: bool = True,
         scope: str = "",
         lifecycle: Lifecycle | None = None,
+        retrier: Retrier | None = None,
     ) -> None:
         self._adapter = adapter
         self._transfer = transfer or TransferOptions()
+        self._retrier = retrier or Retrier(retry or RetryOptions(), timeouts or TimeoutOptions())
+        adapter.timeouts = self._retrier.timeouts
         self._owner = owner
         self._scope = scope
         self._lifecycle = lifecycle or Lifecycle(adapter.name, adapter.open, self._close_adapter)
@@ -85,6 +92,7 @@ class Store(SegmentsMixin):
             owner=False,
             scope=self._scope + directory,
             lifecycle=self._lifecycle,
+            retrier=self._retrier,
         )
 
     def metadata(self) -> StorageMeta:
@@ -132,9 +140,8 @@ class Store(SegmentsMixin):
         key = self._key(path, "stat")
         with self._context("stat", path):
             await self._lifecycle.ensure_open()
-            return (
-                self._unscope(await self._adapter.stat(key)) if self._scope else await self._adapter.stat(key)
-            )
+            obj = await self._retrier.call(lambda: self._adapter.stat(key), idempotent=True)
+            return self._unscope(obj) if self._scope else obj
 
     async def exists(self, path: str) -> bool:
         """Whether an object exists at ``path``."""
@@ -154,18 +161,26 @@ class Store(SegmentsMixin):
         _check_range(offset, size, "read", path)
         with self._context("read", path):
             await self._lifecycle.ensure_open()
-            return await self._adapter.read_bytes(key, offset=offset, size=size)
+            return await self._retrier.call(
+                lambda: self._adapter.read_bytes(key, offset=offset, size=size), idempotent=True
+            )
 
     def reader(self, path: str, *, offset: int = 0, size: int | None = None) -> Reader:
         """A streaming reader: ``async with store.reader(p) as r: async for chunk in r``."""
         key = self._key(path, "read")
         _check_range(offset, size, "read", path)
 
-        async def open_stream() -> Any:
+        async def open_stream(consumed: int, etag: str | None) -> Any:
             await self._lifecycle.ensure_open()
-            return await self._adapter.open_read(key, offset=offset, size=size)
+            left = None if size is None else size - consumed
+            return await self._adapter.open_read(key, offset=offset + consumed, size=left, if_match=etag)
 
-        return Reader(open_stream, lambda error: self._fill(error, "read", path))
+        return Reader(
+            open_stream,
+            lambda error: self._fill(error, "read", path),
+            retrier=self._retrier,
+            resumable=self._adapter.capabilities.if_match_read,
+        )
 
     # -- writing ------------------------------------------------------------
     async def write(
@@ -195,7 +210,9 @@ class Store(SegmentsMixin):
             reporter = ProgressReporter(progress, buffer.nbytes)
             with self._context("write", path):
                 await self._lifecycle.ensure_open()
-                obj = await self._adapter.write_once(key, buffer, options)
+                obj = await self._retrier.call(
+                    lambda: self._adapter.write_once(key, buffer, options), idempotent=True
+                )
             await reporter.add(buffer.nbytes)
             return self._unscope(obj) if self._scope else obj
         writer = self._writer(path, key, options, size if size is not None else known, progress)
@@ -244,7 +261,7 @@ class Store(SegmentsMixin):
             if native is not None:
                 return ProgressWrite(native, reporter)
             if not self._adapter.capabilities.segments:
-                return BufferedWrite(self._adapter, key, options, reporter)
+                return BufferedWrite(self._adapter, key, options, reporter, self._retrier)
             return SegmentedWrite(
                 self._adapter,
                 key,
@@ -252,6 +269,7 @@ class Store(SegmentsMixin):
                 part_size=part_size,
                 concurrency=transfer.concurrency,
                 progress=reporter,
+                retrier=self._retrier,
                 cleanup_timeout=transfer.cleanup_timeout,
             )
 
@@ -277,8 +295,11 @@ class Store(SegmentsMixin):
         async def fetch(token: str | None) -> Page:
             with self._context("list", path):
                 await self._lifecycle.ensure_open()
-                return await self._adapter.list_page(
-                    directory, recursive=recursive, page_size=size, token=token
+                return await self._retrier.call(
+                    lambda: self._adapter.list_page(
+                        directory, recursive=recursive, page_size=size, token=token
+                    ),
+                    idempotent=True,
                 )
 
         return Listing(fetch, self._unscope if self._scope else None)
@@ -288,7 +309,7 @@ class Store(SegmentsMixin):
         with self._context("statistical", None):
             await self._lifecycle.ensure_open()
             if not self._scope:
-                stats = await self._adapter.statistical()
+                stats = await self._retrier.call(self._adapter.statistical, idempotent=True)
                 if stats is not None:
                     return stats
         count = size = 0
@@ -308,23 +329,30 @@ class Store(SegmentsMixin):
             key = self._key(path, "delete")
             with self._context("delete", path):
                 await self._lifecycle.ensure_open()
-                await self._adapter.delete(key)
+                await self._retrier.call(lambda: self._adapter.delete(key), idempotent=True)
             return
         directory = self._dir(path, "delete")
         with self._context("delete", path):
             await self._lifecycle.ensure_open()
             await self._delete_tree(directory)
             if directory != self._scope:
-                await self._adapter.delete(directory[:-1])
+                await self._retrier.call(lambda: self._adapter.delete(directory[:-1]), idempotent=True)
 
     async def _delete_tree(self, directory: str) -> None:
         batch = self._adapter.limits.max_page_size
+        previous: list[str] = []
         while True:
-            page = await self._adapter.list_page(directory, recursive=True, page_size=batch, token=None)
+            page = await self._retrier.call(
+                lambda: self._adapter.list_page(directory, recursive=True, page_size=batch, token=None),
+                idempotent=True,
+            )
             keys = [entry.path for entry in page.entries if entry.type is not ObjectType.DIR]
             if not keys:
                 return
-            await self._adapter.delete_many(keys)
+            if keys == previous:
+                raise StorageError(f"deleting {keys[0]!r} did not take effect", op="delete")
+            previous = keys
+            await self._retrier.call(functools.partial(self._adapter.delete_many, keys), idempotent=True)
 
     async def copy(self, src: str, dst: str) -> None:
         """Copy ``src`` over ``dst`` (server-side when the adapter can)."""
@@ -332,15 +360,17 @@ class Store(SegmentsMixin):
         with self._context("copy", src):
             await self._lifecycle.ensure_open()
             if src_key == dst_key:
-                await self._adapter.stat(src_key)
+                await self._retrier.call(lambda: self._adapter.stat(src_key), idempotent=True)
                 return
             try:
-                await self._adapter.copy(src_key, dst_key)
+                await self._retrier.call(lambda: self._adapter.copy(src_key, dst_key), idempotent=True)
             except UnsupportedError:
                 await self._copy_by_streaming(src_key, dst_key)
 
     async def _copy_by_streaming(self, src_key: str, dst_key: str) -> None:
-        source = await self._adapter.open_read(src_key, offset=0, size=None)
+        source = await self._retrier.call(
+            lambda: self._adapter.open_read(src_key, offset=0, size=None), idempotent=True
+        )
         try:
             writer = self._writer(dst_key, dst_key, WriteOptions(), source.object.size, None)
             async with writer:
@@ -355,16 +385,16 @@ class Store(SegmentsMixin):
         with self._context("move", src):
             await self._lifecycle.ensure_open()
             if src_key == dst_key:
-                await self._adapter.stat(src_key)
+                await self._retrier.call(lambda: self._adapter.stat(src_key), idempotent=True)
                 return
             try:
-                await self._adapter.move(src_key, dst_key)
+                await self._retrier.call(lambda: self._adapter.move(src_key, dst_key), idempotent=False)
                 return
             except UnsupportedError:
                 pass
         await self.copy(src, dst)
         with self._context("move", src):
-            await self._adapter.delete(src_key)
+            await self._retrier.call(lambda: self._adapter.delete(src_key), idempotent=True)
 
     async def reach(self, path: str, *, expires: float = 3600, method: str = "GET") -> str:
         """A URL anyone can use (presigned/SAS) until ``expires`` seconds pass."""
@@ -377,7 +407,9 @@ class Store(SegmentsMixin):
         self._require("reach", "reach")
         with self._context("reach", path):
             await self._lifecycle.ensure_open()
-            return await self._adapter.reach(key, expires=expires, method=method)
+            return await self._retrier.call(
+                lambda: self._adapter.reach(key, expires=expires, method=method), idempotent=True
+            )
 
     def _segment_dir(self, path: str, op: str) -> str:
         return self._dir(path, op)
@@ -390,6 +422,9 @@ class Store(SegmentsMixin):
 
     async def _ensure_open(self) -> None:
         await self._lifecycle.ensure_open()
+
+    def _segment_retrier(self) -> Retrier:
+        return self._retrier
 
 
 def _write_options(

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 from ._adapter import ReadStream, WriteStream
-from ._errors import ClosedError, InvalidArgumentError, StorageError
+from ._errors import ClosedError, InvalidArgumentError, StorageError, StorageTimeoutError
+from ._retry import Retrier
 from ._sources import check_chunk
 from ._transfer import shielded
 from ._types import Object
@@ -18,17 +19,32 @@ __all__ = ["Reader", "Writer"]
 class Reader:
     """A streaming download; an async context manager and an async iterator of chunks.
 
+    A stream that breaks or stalls mid-way resumes with a ranged request pinned to
+    the same version (its ETag); if the object changed meanwhile, the read fails
+    with `ConditionNotMetError` rather than mixing bytes of two versions.
+
     Example:
         >>> async with store.reader("big.bin", offset=1024) as r:
         ...     async for chunk in r:
         ...         sink.write(chunk)
     """
 
-    def __init__(self, opener: Callable[[], Awaitable[ReadStream]], on_error: Callable[[StorageError], None]):
+    def __init__(
+        self,
+        opener: Callable[[int, str | None], Awaitable[ReadStream]],
+        on_error: Callable[[StorageError], None],
+        *,
+        retrier: Retrier,
+        resumable: bool,
+    ) -> None:
         self._opener = opener
         self._on_error = on_error
+        self._retrier = retrier
+        self._resumable = resumable
         self._stream: ReadStream | None = None
         self._pending = b""
+        self._consumed = 0
+        self._resumes = 0
         self._closed = False
 
     @property
@@ -46,9 +62,9 @@ class Reader:
         await self.aclose()
 
     async def _open(self) -> None:
-        if self._stream is None:
+        if self._stream is None and not self._closed:
             try:
-                self._stream = await self._opener()
+                self._stream = await self._retrier.call(lambda: self._opener(0, None), idempotent=True)
             except StorageError as error:
                 self._on_error(error)
                 raise
@@ -64,11 +80,43 @@ class Reader:
         if self._pending:
             chunk, self._pending = self._pending, b""
             return chunk
+        while True:
+            stream = self._require_stream()
+            try:
+                chunk = await self._next_within_stall(stream)
+            except StorageError as error:
+                if not await self._resume(error):
+                    self._on_error(error)
+                    raise
+                continue
+            self._consumed += len(chunk)
+            return chunk
+
+    async def _next_within_stall(self, stream: ReadStream) -> bytes:
+        stall = self._retrier.timeouts.stall
+        if stall is None:
+            return await stream.next_chunk()
         try:
-            return await self._require_stream().next_chunk()
-        except StorageError as error:
-            self._on_error(error)
-            raise
+            async with asyncio.timeout(stall):
+                return await stream.next_chunk()
+        except TimeoutError as exc:
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageTimeoutError(f"no byte arrived for {stall:.3g} s", op="read") from exc
+
+    async def _resume(self, error: StorageError) -> bool:
+        """Reopen after the bytes already handed out, pinned to the same version."""
+        stream = self._require_stream()
+        etag = stream.object.etag
+        if not (self._resumable and error.retryable and etag is not None):
+            return False
+        if self._resumes + 1 >= self._retrier.options.attempts:
+            return False
+        self._resumes += 1
+        await stream.aclose()
+        consumed = self._consumed
+        self._stream = await self._retrier.call(lambda: self._opener(consumed, etag), idempotent=True)
+        return True
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from ._adapter import Adapter, WriteStream
 from ._errors import InvalidArgumentError
+from ._retry import Retrier
 from ._sources import ProgressReporter
 from ._types import Limits, Object, Part, Segment, WriteOptions
 
@@ -104,9 +105,11 @@ class SegmentedWrite(WriteStream):
         part_size: int,
         concurrency: int,
         progress: ProgressReporter,
+        retrier: Retrier,
         cleanup_timeout: float = 30.0,
     ) -> None:
         self._adapter = adapter
+        self._retrier = retrier
         self._path = path
         self._options = options
         self._part_size = part_size
@@ -138,7 +141,10 @@ class SegmentedWrite(WriteStream):
     async def commit(self) -> Object:
         self._raise_failure()
         if self._segment is None:
-            obj = await self._adapter.write_once(self._path, memoryview(self._buffer), self._options)
+            body = memoryview(self._buffer)
+            obj = await self._retrier.call(
+                lambda: self._adapter.write_once(self._path, body, self._options), idempotent=True
+            )
             await self._progress.add(len(self._buffer))
             self._buffer = bytearray()
             return obj
@@ -149,7 +155,10 @@ class SegmentedWrite(WriteStream):
             await asyncio.wait(set(self._tasks))
         self._raise_failure()
         parts = sorted(self._parts, key=lambda part: part.index)
-        return await self._adapter.complete_segment(self._segment, parts, self._options)
+        segment = self._segment
+        return await self._retrier.call(
+            lambda: self._adapter.complete_segment(segment, parts, self._options), idempotent=False
+        )
 
     async def abort(self) -> None:
         tasks = set(self._tasks)
@@ -162,13 +171,15 @@ class SegmentedWrite(WriteStream):
             if tasks:
                 await asyncio.wait(tasks)
             if segment is not None:
-                await self._adapter.abort_segment(segment)
+                await self._retrier.call(lambda: self._adapter.abort_segment(segment), idempotent=True)
 
         await shielded(cleanup(), self._cleanup_timeout)
 
     async def _submit(self, data: bytes | bytearray) -> None:
         if self._segment is None:
-            self._segment = await self._adapter.init_segment(self._path, self._options)
+            self._segment = await self._retrier.call(
+                lambda: self._adapter.init_segment(self._path, self._options), idempotent=False
+            )
         await self._slots.acquire()
         if self._failure is not None:
             self._slots.release()
@@ -180,7 +191,10 @@ class SegmentedWrite(WriteStream):
 
     async def _upload(self, segment: Segment, index: int, data: bytes | bytearray) -> None:
         try:
-            part = await self._adapter.write_segment(segment, index, memoryview(data))
+            body = memoryview(data)
+            part = await self._retrier.call(
+                lambda: self._adapter.write_segment(segment, index, body), idempotent=True
+            )
             self._parts.append(part)
             await self._progress.add(len(data))
         except asyncio.CancelledError:
@@ -200,9 +214,10 @@ class BufferedWrite(WriteStream):
     """For adapters without segments: collect in memory, then one write."""
 
     def __init__(
-        self, adapter: Adapter, path: str, options: WriteOptions, progress: ProgressReporter
+        self, adapter: Adapter, path: str, options: WriteOptions, progress: ProgressReporter, retrier: Retrier
     ) -> None:
         self._adapter = adapter
+        self._retrier = retrier
         self._path = path
         self._options = options
         self._progress = progress
@@ -212,7 +227,10 @@ class BufferedWrite(WriteStream):
         self._buffer += data
 
     async def commit(self) -> Object:
-        obj = await self._adapter.write_once(self._path, memoryview(self._buffer), self._options)
+        body = memoryview(self._buffer)
+        obj = await self._retrier.call(
+            lambda: self._adapter.write_once(self._path, body, self._options), idempotent=True
+        )
         await self._progress.add(len(self._buffer))
         return obj
 
