@@ -78,6 +78,8 @@ class Adapter(abc.ABC):
     limits: Limits = Limits()
     #: Set by the store before `open`; HTTP adapters apply ``timeouts.connect``.
     timeouts: TimeoutOptions = TimeoutOptions()
+    #: Remote adapters set this so large ``Store.read`` calls fetch ranges in parallel.
+    parallel_reads: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod

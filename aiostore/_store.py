@@ -17,6 +17,7 @@ from typing import Any
 
 from . import _paths
 from ._adapter import Adapter
+from ._download import read_ranges
 from ._errors import InvalidArgumentError, InvalidOffsetError, NotFoundError, StorageError, UnsupportedError
 from ._lifecycle import Lifecycle
 from ._listing import Listing
@@ -24,7 +25,14 @@ from ._retry import Retrier, RetryOptions, TimeoutOptions
 from ._segments import SegmentsMixin
 from ._sources import Data, Progress, ProgressReporter, as_buffer, iter_chunks, size_of
 from ._streams import Reader, Writer
-from ._transfer import BufferedWrite, ProgressWrite, SegmentedWrite, TransferOptions, choose_part_size
+from ._transfer import (
+    DEFAULT_PART_SIZE,
+    BufferedWrite,
+    ProgressWrite,
+    SegmentedWrite,
+    TransferOptions,
+    choose_part_size,
+)
 from ._types import Object, ObjectType, Page, Statistics, StorageMeta, WriteOptions
 
 __all__ = ["Store"]
@@ -161,6 +169,16 @@ class Store(SegmentsMixin):
         _check_range(offset, size, "read", path)
         with self._context("read", path):
             await self._lifecycle.ensure_open()
+            if self._adapter.parallel_reads:
+                return await read_ranges(
+                    self._adapter,
+                    key,
+                    offset=offset,
+                    size=size,
+                    part_size=self._transfer.part_size or DEFAULT_PART_SIZE,
+                    concurrency=self._transfer.concurrency,
+                    retrier=self._retrier,
+                )
             return await self._retrier.call(
                 lambda: self._adapter.read_bytes(key, offset=offset, size=size), idempotent=True
             )

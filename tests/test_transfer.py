@@ -1,0 +1,112 @@
+"""The transfer engine: bounded segment uploads, part sizes and parallel ranged reads."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+import pytest
+
+import aiostore
+from aiostore import Limits, TransferOptions
+from aiostore._transfer import choose_part_size
+from aiostore.memory import MemoryAdapter
+
+MiB = 1024 * 1024
+
+
+class SlowPartsAdapter(MemoryAdapter):
+    """Memory adapter whose parts take a while, recording how many overlap."""
+
+    parallel_reads: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__(chunk_size=64 * 1024)
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.range_requests = 0
+
+    async def write_segment(self, segment: aiostore.Segment, index: int, data: bytes | memoryview) -> aiostore.Part:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.005)
+            return await super().write_segment(segment, index, data)
+        finally:
+            self.in_flight -= 1
+
+    async def open_read(
+        self, path: str, *, offset: int, size: int | None, if_match: str | None = None
+    ) -> aiostore.ReadStream:
+        self.range_requests += 1
+        return await super().open_read(path, offset=offset, size=size, if_match=if_match)
+
+
+async def chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+async def test_parts_in_flight_never_exceed_concurrency() -> None:
+    adapter = SlowPartsAdapter()
+    data = os.urandom(40 * 1000)
+    transfer = TransferOptions(part_size=1000, concurrency=3)
+    async with aiostore.Store(adapter, transfer=transfer) as store:
+        obj = await store.write("big", chunks(data, 777))
+        assert obj.size == len(data)
+        assert await store.read("big") == data
+    assert 1 < adapter.peak_in_flight <= 3
+
+
+async def test_data_within_one_part_is_a_single_write() -> None:
+    adapter = SlowPartsAdapter()
+    async with aiostore.Store(adapter, transfer=TransferOptions(part_size=1000)) as store:
+        await store.write("small", chunks(b"x" * 999, 100))
+        assert [s async for s in store.list_segments()] == []
+        assert await store.read("small") == b"x" * 999
+    assert adapter.peak_in_flight == 0
+
+
+async def test_size_mismatch_writes_nothing() -> None:
+    async with aiostore.connect("memory://") as store:
+        with pytest.raises(aiostore.InvalidArgumentError):
+            await store.write("a", chunks(b"abc", 1), size=4)
+        assert not await store.exists("a")
+        with pytest.raises(aiostore.InvalidArgumentError):
+            await store.write("a", b"abc", size=2)
+
+
+def test_part_size_grows_to_fit_the_part_limit() -> None:
+    limits = Limits(min_segment_size=5 * MiB, max_segments=10_000, max_segment_size=5 * 1024**3)
+    assert choose_part_size(None, limits, None) == 8 * MiB
+    assert choose_part_size(10 * MiB, limits, 1 * MiB) == 5 * MiB
+    huge = choose_part_size(200 * 1024**3, limits, None)
+    assert huge * 10_000 >= 200 * 1024**3 and huge % MiB == 0
+    with pytest.raises(aiostore.InvalidArgumentError):
+        choose_part_size(100 * 1024**4, limits, None)
+
+
+@pytest.mark.parametrize(("offset", "size"), [(0, None), (1, None), (0, 5 * 1000), (2500, 3001), (9999, None)])
+async def test_parallel_ranged_read_matches_the_object(offset: int, size: int | None) -> None:
+    adapter = SlowPartsAdapter()
+    data = os.urandom(10_000)
+    transfer = TransferOptions(part_size=1000, concurrency=4)
+    async with aiostore.Store(adapter, transfer=transfer) as store:
+        await store.write("blob", data)
+        got = await store.read("blob", offset=offset, size=size)
+    end = len(data) if size is None else offset + size
+    assert hashlib.sha256(got).digest() == hashlib.sha256(data[offset:end]).digest()
+    expected_requests = max(1, -(-(end - offset) // 1000))
+    assert adapter.range_requests == expected_requests
+
+
+async def test_parallel_read_at_the_end_and_past_it() -> None:
+    adapter = SlowPartsAdapter()
+    async with aiostore.Store(adapter, transfer=TransferOptions(part_size=1000)) as store:
+        await store.write("blob", b"x" * 10)
+        assert await store.read("blob", offset=10) == b""
+        with pytest.raises(aiostore.InvalidOffsetError):
+            await store.read("blob", offset=11)
