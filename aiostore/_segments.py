@@ -8,49 +8,25 @@ Example:
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._adapter import Adapter
+from ._base import StoreBase
 from ._errors import InvalidArgumentError, UnsupportedError
-from ._retry import Retrier
 from ._sources import as_buffer
 from ._types import Object, Part, Segment, WriteOptions
 
 __all__ = ["SegmentsMixin"]
 
 
-class SegmentsMixin(abc.ABC):
-    """The segment half of `Store`; the store supplies the hooks below."""
-
-    _scope: str
-
-    @abc.abstractmethod
-    def _segment_key(self, path: str, op: str) -> str: ...
-
-    @abc.abstractmethod
-    def _segment_dir(self, path: str, op: str) -> str: ...
-
-    @abc.abstractmethod
-    def _segment_adapter(self) -> Adapter: ...
-
-    @abc.abstractmethod
-    async def _ensure_open(self) -> None: ...
-
-    @abc.abstractmethod
-    def _segment_retrier(self) -> Retrier: ...
-
-    @abc.abstractmethod
-    def _context(self, op: str, path: str | None) -> contextlib.AbstractContextManager[None]: ...
-
-    @abc.abstractmethod
-    def _unscope(self, obj: Object) -> Object: ...
+class SegmentsMixin(StoreBase):
+    """The segment half of `Store`."""
 
     def _require_segments(self, op: str) -> Adapter:
-        adapter = self._segment_adapter()
+        adapter = self._adapter
         if not adapter.capabilities.segments:
             raise UnsupportedError(f"the {adapter.name} adapter has no segments", op=op, adapter=adapter.name)
         return adapter
@@ -63,7 +39,7 @@ class SegmentsMixin(abc.ABC):
     def _to_adapter(self, segment: Segment, op: str) -> Segment:
         if not isinstance(segment, Segment):
             raise InvalidArgumentError(f"expected a Segment, got {type(segment).__name__}", op=op)
-        return dataclasses.replace(segment, path=self._segment_key(segment.path, op))
+        return dataclasses.replace(segment, path=self._key(segment.path, op))
 
     @contextlib.contextmanager
     def _segment_context(self, op: str, segment: Segment) -> Iterator[None]:
@@ -79,14 +55,12 @@ class SegmentsMixin(abc.ABC):
         **extra: Any,
     ) -> Segment:
         """Start a multipart upload to ``path``; nothing is visible until completed."""
-        key = self._segment_key(path, "init_segment")
+        key = self._key(path, "init_segment")
         adapter = self._require_segments("init_segment")
         options = WriteOptions(content_type=content_type, metadata=dict(metadata or {}), extra=extra)
         with self._context("init_segment", path):
             await self._ensure_open()
-            segment = await self._segment_retrier().call(
-                lambda: adapter.init_segment(key, options), idempotent=False
-            )
+            segment = await self._retrier.call(lambda: adapter.init_segment(key, options), idempotent=False)
             return self._to_user(segment)
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | bytearray | memoryview) -> Part:
@@ -106,7 +80,7 @@ class SegmentsMixin(abc.ABC):
             )
         with self._segment_context("write_segment", segment):
             await self._ensure_open()
-            return await self._segment_retrier().call(
+            return await self._retrier.call(
                 lambda: adapter.write_segment(inner, index, view), idempotent=True
             )
 
@@ -117,7 +91,7 @@ class SegmentsMixin(abc.ABC):
         ordered = sorted(parts, key=lambda part: part.index) if parts is not None else None
         with self._segment_context("complete_segment", segment):
             await self._ensure_open()
-            obj = await self._segment_retrier().call(
+            obj = await self._retrier.call(
                 lambda: adapter.complete_segment(inner, ordered, WriteOptions()), idempotent=False
             )
         return self._unscope(obj) if self._scope else obj
@@ -128,12 +102,12 @@ class SegmentsMixin(abc.ABC):
         inner = self._to_adapter(segment, "abort_segment")
         with self._segment_context("abort_segment", segment):
             await self._ensure_open()
-            await self._segment_retrier().call(lambda: adapter.abort_segment(inner), idempotent=True)
+            await self._retrier.call(lambda: adapter.abort_segment(inner), idempotent=True)
 
     async def list_segments(self, path: str = "") -> AsyncIterator[Segment]:
         """Uploads in progress under the directory ``path``."""
-        directory = self._segment_dir(path, "list_segments")
-        adapter = self._segment_adapter()
+        directory = self._dir(path, "list_segments")
+        adapter = self._adapter
         if not adapter.capabilities.list_segments:
             raise UnsupportedError(f"the {adapter.name} adapter cannot list segments", op="list_segments")
         await self._ensure_open()
