@@ -30,10 +30,10 @@ from ._errors import (
 )
 from ._listing import Listing
 from ._registry import ENTRY_POINT_GROUP, AdapterSpec, adapter_names, register, unregister
+from ._retry import RetryOptions, TimeoutOptions
 from ._service import Service, connect, service
 from ._store import Store
 from ._streams import Reader, Writer
-from ._retry import RetryOptions, TimeoutOptions
 from ._transfer import TransferOptions
 from ._types import (
     Capabilities,
