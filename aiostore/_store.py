@@ -9,8 +9,8 @@ Example:
 from __future__ import annotations
 
 import functools
-from typing import Any
 
+from ._adapter import ReadStream
 from ._download import read_ranges
 from ._errors import InvalidArgumentError, InvalidOffsetError, NotFoundError, StorageError, UnsupportedError
 from ._listing import Listing
@@ -78,10 +78,13 @@ class Store(WritingMixin, SegmentsMixin):
         key = self._key(path, "read")
         _check_range(offset, size, "read", path)
 
-        async def open_stream(consumed: int, etag: str | None) -> Any:
+        async def open_stream(consumed: int, etag: str | None) -> ReadStream:
             await self._lifecycle.ensure_open()
             left = None if size is None else size - consumed
-            return await self._adapter.open_read(key, offset=offset + consumed, size=left, if_match=etag)
+            stream = await self._adapter.open_read(key, offset=offset + consumed, size=left, if_match=etag)
+            if self._scope:
+                stream.object = self._unscope(stream.object)
+            return stream
 
         return Reader(
             open_stream,

@@ -164,8 +164,10 @@ class Writer:
         *,
         expected_size: int | None,
         cleanup_timeout: float,
+        convert: Callable[[Object], Object] | None = None,
     ) -> None:
         self._opener = opener
+        self._convert = convert
         self._on_error = on_error
         self._expected_size = expected_size
         self._cleanup_timeout = cleanup_timeout
@@ -206,7 +208,8 @@ class Writer:
         stream = self._require_open()
         try:
             self._check_size()
-            self.object = await stream.commit()
+            obj = await stream.commit()
+            self.object = self._convert(obj) if self._convert is not None else obj
         except BaseException as error:
             await self._fail(error)
             raise

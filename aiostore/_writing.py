@@ -111,7 +111,13 @@ class WritingMixin(StoreBase):
         def on_error(error: StorageError) -> None:
             self._fill(error, "write", path)
 
-        return Writer(open_stream, on_error, expected_size=size, cleanup_timeout=transfer.cleanup_timeout)
+        return Writer(
+            open_stream,
+            on_error,
+            expected_size=size,
+            cleanup_timeout=transfer.cleanup_timeout,
+            convert=self._unscope if self._scope else None,
+        )
 
 
 def _write_options(
