@@ -81,6 +81,11 @@ class StoreBase:
             retrier=self._retrier,
         )
 
+    @property
+    def transfer(self) -> TransferOptions:
+        """The transfer options this store was opened with."""
+        return self._transfer
+
     def metadata(self) -> StorageMeta:
         """Name, work dir, adapter, capabilities and limits; no I/O."""
         return StorageMeta(

@@ -54,6 +54,10 @@ class TransferOptions:
         if self.chunk_size < 1:
             raise InvalidArgumentError(f"chunk_size must be positive, got {self.chunk_size}")
 
+    def part_size_for(self, size: int | None, limits: Limits) -> int:
+        """The part size an upload of ``size`` bytes uses under ``limits``."""
+        return choose_part_size(size, limits, self.part_size)
+
 
 DEFAULT_PART_SIZE = 8 * MiB
 

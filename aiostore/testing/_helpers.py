@@ -73,8 +73,8 @@ def segment_size(store: Store) -> int:
 
 
 def big_size(store: Store) -> int:
-    """The size of a multi-segment object: 2.5 x max(min_segment_size, 1 MiB)."""
-    return int(2.5 * max(store.metadata().limits.min_segment_size, MiB))
+    """The size of a multi-segment object: 2.5 parts of the store's upload part size."""
+    return int(2.5 * store.transfer.part_size_for(None, store.metadata().limits))
 
 
 async def collect(entries: AsyncIterable[Object]) -> list[Object]:
