@@ -30,6 +30,7 @@ _TOPICS = (
     "_listing",
     "_paths",
     "_progress",
+    "_properties",
     "_ranges",
     "_reach",
     "_roundtrip",
@@ -64,6 +65,7 @@ from ._helpers import (  # noqa: E402
 from ._listing import ListingTests  # noqa: E402
 from ._paths import PathTests  # noqa: E402
 from ._progress import ProgressTests  # noqa: E402
+from ._properties import PropertyTests  # noqa: E402
 from ._ranges import RangeTests  # noqa: E402
 from ._reach import ReachTests  # noqa: E402
 from ._roundtrip import RoundTripTests  # noqa: E402
@@ -84,6 +86,7 @@ __all__ = [
     "PathTests",
     "ProgressLog",
     "ProgressTests",
+    "PropertyTests",
     "RangeTests",
     "ReachTests",
     "RoundTripTests",
@@ -115,5 +118,6 @@ class ConformanceSuite(
     ConcurrencyTests,
     ReachTests,
     ProgressTests,
+    PropertyTests,
 ):
     """Every conformance test; subclass it and provide an async ``store`` fixture."""
