@@ -52,12 +52,19 @@ class SegmentsMixin(StoreBase):
         *,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        if_not_exists: bool = False,
         **extra: Any,
     ) -> Segment:
-        """Start a multipart upload to ``path``; nothing is visible until completed."""
+        """Start a multipart upload to ``path``; nothing is visible until completed.
+
+        With ``if_not_exists``, completing fails with `AlreadyExistsError` when an
+        object appeared at ``path`` meanwhile.
+        """
         key = self._key(path, "init_segment")
         adapter = self._require_segments("init_segment")
-        options = WriteOptions(content_type=content_type, metadata=dict(metadata or {}), extra=extra)
+        options = WriteOptions(
+            content_type=content_type, metadata=dict(metadata or {}), if_not_exists=if_not_exists, extra=extra
+        )
         with self._context("init_segment", path):
             await self._ensure_open()
             segment = await self._retrier.call(lambda: adapter.init_segment(key, options), idempotent=False)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 from ._adapter import ReadStream, WriteStream
-from ._errors import ClosedError, InvalidArgumentError, StorageError, StorageTimeoutError
+from ._errors import ClosedError, IntegrityError, InvalidArgumentError, StorageError, StorageTimeoutError
 from ._retry import Retrier
 from ._sources import check_chunk
 from ._transfer import shielded
@@ -108,6 +108,8 @@ class Reader:
         """Reopen after the bytes already handed out, pinned to the same version."""
         stream = self._require_stream()
         etag = stream.object.etag
+        if isinstance(error, IntegrityError):
+            return False  # the bad bytes may already be handed out: never paper over them
         if not (self._resumable and error.retryable and etag is not None):
             return False
         if self._resumes + 1 >= self._retrier.options.attempts:

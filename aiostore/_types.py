@@ -144,7 +144,7 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of an adapter listing: entries carry adapter-level keys."""
+    """One page of an adapter listing; entry paths are work-dir-relative."""
 
     entries: list[Object]
     next_token: str | None = None

@@ -1,0 +1,93 @@
+"""Listing pages that hold at most ``page_size`` entries, in name order, each once.
+
+Pages are requested with ``startOffset`` rather than GCS's opaque page token,
+and the token handed to the core says where the next page starts and which
+name was returned last. That makes pages exact on every server: GCS counts
+directories (``prefixes``) toward ``maxResults``, while fake-gcs-server counts
+only objects and returns every directory at or after the start on each page.
+Files and directories are merged in name order, entries up to the last one
+returned are skipped, and after a directory the next page starts past
+everything under it.
+
+Example:
+    >>> page = await list_page(client, "bucket", keys, "a/", recursive=False, page_size=100, token=None)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aiostore._errors import InvalidArgumentError
+from aiostore._types import Object, ObjectType, Page
+
+from ._client import GCSClient
+from ._objects import Keys, from_resource
+
+__all__ = ["list_page"]
+
+_MAX_EMPTY_ROUNDS = 16  # pages made only of skipped names are fetched again, a few times
+
+
+def _encode(start: str, last: str) -> str:
+    raw = json.dumps({"s": start, "l": last}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode(token: str | None) -> tuple[str | None, str | None]:
+    if not token:
+        return None, None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return str(data["s"]), str(data["l"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidArgumentError("malformed GCS page token", op="list", adapter="gcs") from None
+
+
+def _after(name: str) -> str:
+    """Where to resume after ``name``: past every key under it when it is a directory."""
+    return name[:-1] + chr(ord("/") + 1) if name.endswith("/") else name
+
+
+def _entries(page: dict[str, Any], keys: Keys, last: str | None) -> list[tuple[str, Object]]:
+    """Files and directories of one answer, in name order, without hidden or repeated names."""
+    found: dict[str, Object] = {}
+    for item in page.get("items", []):
+        name = item["name"]
+        if not name.endswith("/") and not keys.is_hidden(name):  # "dir/" markers are not files
+            found[name] = from_resource(item, keys.path(name))
+    for name in page.get("prefixes", []):
+        if not keys.is_hidden(name):
+            found[name] = Object(path=keys.path(name), type=ObjectType.DIR)
+    return sorted((name, obj) for name, obj in found.items() if last is None or name > last)
+
+
+def _furthest(page: dict[str, Any]) -> str | None:
+    names = [item["name"] for item in page.get("items", [])] + list(page.get("prefixes", []))
+    return max(names) if names else None
+
+
+async def list_page(
+    client: GCSClient, bucket: str, keys: Keys, directory: str, *,
+    recursive: bool, page_size: int, token: str | None,
+) -> Page:
+    """One page of the objects under ``directory`` (raw: the caller maps errors)."""
+    start, last = _decode(token)
+    for _ in range(_MAX_EMPTY_ROUNDS):
+        answer = await client.list_page(
+            bucket, prefix=keys.key(directory), delimiter=None if recursive else "/",
+            start=start, page_size=page_size + 1,  # the name at ``start`` may come back once
+        )
+        entries = _entries(answer, keys, last)
+        taken = entries[:page_size]
+        more = len(entries) > page_size or bool(answer.get("nextPageToken"))
+        if taken or not more:
+            next_token = _encode(_after(taken[-1][0]), taken[-1][0]) if more and taken else None
+            return Page(entries=[obj for _, obj in taken], next_token=next_token)
+        furthest = _furthest(answer)
+        if furthest is None:
+            break
+        start, last = _after(furthest), furthest
+    return Page(entries=[], next_token=_encode(start, last) if start and last else None)
