@@ -150,7 +150,14 @@ def get_spec(name: str) -> AdapterSpec:
         return _registered[name]
     for ep in _entry_points():
         if ep.name == name:
-            _load_entry_point(ep)
+            try:
+                _load_entry_point(ep)
+            except Exception as exc:
+                raise AdapterNotFoundError(
+                    f"the {name!r} adapter is installed but failed to load: {type(exc).__name__}: {exc}",
+                    op="connect",
+                    adapter=name,
+                ) from exc
             return _registered[name]
     raise _not_found(name, "name")
 
