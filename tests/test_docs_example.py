@@ -17,7 +17,8 @@ EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "aiohttp_app.py"
 
 def load_example() -> ModuleType:
     spec = importlib.util.spec_from_file_location("aiohttp_app_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -32,7 +33,7 @@ async def body(data: bytes, chunk: int) -> AsyncIterator[bytes]:
 async def test_example_streams_upload_and_download(tmp_path: Path) -> None:
     example = load_example()
     data = os.urandom(3 * 1024 * 1024 + 17)
-    app = example.make_app(f"memory://")
+    app = example.make_app("memory://")
     async with TestClient(TestServer(app)) as client:
         put = await client.put("/files/dir/blob.bin", data=body(data, 65536))
         assert put.status == 201

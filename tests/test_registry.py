@@ -17,14 +17,15 @@ def test_core_adapters_come_from_entry_points() -> None:
 def test_unknown_scheme_lists_adapters_and_install_hint() -> None:
     with pytest.raises(AdapterNotFoundError) as info:
         aiostore.connect("nope://bucket")
-    assert "memory" in str(info.value) and "fs" in str(info.value)
+    assert "memory" in str(info.value)
+    assert "fs" in str(info.value)
     assert isinstance(info.value, LookupError)
 
 
 def test_missing_cloud_adapter_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from aiostore import _registry
 
-    monkeypatch.setattr(_registry, "_entry_points", lambda: [])
+    monkeypatch.setattr(_registry, "_entry_points", list)
     monkeypatch.setattr(_registry, "_registered", {})
     monkeypatch.setattr(_registry, "_schemes", {})
     monkeypatch.setattr(_registry, "_broken", {})

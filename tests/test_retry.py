@@ -60,7 +60,9 @@ class FlakyAdapter(MemoryAdapter):
         await self._gate("init_segment")
         return await super().init_segment(path, options)
 
-    async def write_segment(self, segment: aiostore.Segment, index: int, data: bytes | memoryview) -> aiostore.Part:
+    async def write_segment(
+        self, segment: aiostore.Segment, index: int, data: bytes | memoryview
+    ) -> aiostore.Part:
         await self._gate("write_segment")
         return await super().write_segment(segment, index, data)
 
@@ -74,7 +76,9 @@ class FlakyAdapter(MemoryAdapter):
         self, path: str, *, offset: int, size: int | None, if_match: str | None = None
     ) -> ReadStream:
         await self._gate("open_read")
-        return BreakingStream(self, await super().open_read(path, offset=offset, size=size, if_match=if_match))
+        return BreakingStream(
+            self, await super().open_read(path, offset=offset, size=size, if_match=if_match)
+        )
 
 
 class BreakingStream(ReadStream):
@@ -127,7 +131,8 @@ async def test_attempts_are_bounded() -> None:
         with pytest.raises(ServiceUnavailableError) as info:
             await store.stat("a")
     assert adapter.calls["stat"] == FAST.attempts
-    assert info.value.op == "stat" and info.value.adapter == "memory"
+    assert info.value.op == "stat"
+    assert info.value.adapter == "memory"
 
 
 async def test_non_idempotent_call_retried_only_when_not_applied() -> None:
@@ -239,5 +244,6 @@ async def test_failed_part_is_resent_and_counted_once() -> None:
         stored = await store.read("big")
         assert [s async for s in store.list_segments()] == []
     assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
-    assert seen == sorted(seen) and seen[-1] == len(data)
+    assert seen == sorted(seen)
+    assert seen[-1] == len(data)
     assert adapter.calls["write_segment"] == 12

@@ -29,7 +29,9 @@ class SlowPartsAdapter(MemoryAdapter):
         self.peak_in_flight = 0
         self.range_requests = 0
 
-    async def write_segment(self, segment: aiostore.Segment, index: int, data: bytes | memoryview) -> aiostore.Part:
+    async def write_segment(
+        self, segment: aiostore.Segment, index: int, data: bytes | memoryview
+    ) -> aiostore.Part:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
@@ -84,12 +86,15 @@ def test_part_size_grows_to_fit_the_part_limit() -> None:
     assert choose_part_size(None, limits, None) == 8 * MiB
     assert choose_part_size(10 * MiB, limits, 1 * MiB) == 5 * MiB
     huge = choose_part_size(200 * 1024**3, limits, None)
-    assert huge * 10_000 >= 200 * 1024**3 and huge % MiB == 0
+    assert huge * 10_000 >= 200 * 1024**3
+    assert huge % MiB == 0
     with pytest.raises(aiostore.InvalidArgumentError):
         choose_part_size(100 * 1024**4, limits, None)
 
 
-@pytest.mark.parametrize(("offset", "size"), [(0, None), (1, None), (0, 5 * 1000), (2500, 3001), (9999, None)])
+@pytest.mark.parametrize(
+    ("offset", "size"), [(0, None), (1, None), (0, 5 * 1000), (2500, 3001), (9999, None)]
+)
 async def test_parallel_ranged_read_matches_the_object(offset: int, size: int | None) -> None:
     adapter = SlowPartsAdapter()
     data = os.urandom(10_000)
