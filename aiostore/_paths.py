@@ -2,7 +2,8 @@
 
 A path is relative to the store's work dir, ``/``-separated, valid UTF-8 and at
 most 1024 bytes. Empty segments (``a//b``), ``.`` and ``..`` segments, a leading
-``/``, NUL and other control characters are refused with `InvalidPathError`.
+``/``, backslashes, NUL and other control characters are refused with
+`InvalidPathError`, so that every valid path means the same object everywhere.
 A directory path may end with ``/``; an object path may not.
 
 Example:
@@ -35,6 +36,8 @@ def _check_segments(path: str, op: str | None) -> None:
         raise _refuse(path, "paths are relative to the work dir; remove the leading '/'", op)
     if _CONTROL.search(path):
         raise _refuse(path, "NUL and control characters are not allowed", op)
+    if "\\" in path:
+        raise _refuse(path, "'\\' is not allowed (Azure and Windows treat it as a separator)", op)
     try:
         size = len(path.encode("utf-8"))
     except UnicodeEncodeError:

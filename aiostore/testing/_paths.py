@@ -29,6 +29,7 @@ INVALID_OBJECT_PATHS = [
     pytest.param("a\nb", id="newline"),
     pytest.param("a\tb", id="tab"),
     pytest.param("a\x7fb", id="del"),
+    pytest.param("a\\b.txt", id="backslash"),
     pytest.param("x" * 1025, id="1025-bytes"),
     pytest.param("é" * 513, id="1026-utf8-bytes"),
     pytest.param("a\udcffb", id="lone-surrogate"),

@@ -16,10 +16,10 @@ from ._helpers import listing
 __all__ = ["PropertyTests", "path_segments", "valid_paths"]
 
 # Letters, digits, punctuation and symbols from all of Unicode, plus space; no
-# control characters, no surrogates, no "/".
+# control characters, no surrogates, no "/" or "\\" (refused by the path rules).
 _SEGMENT_CHARS = st.characters(
     categories=("L", "N", "P", "S", "Zs"),
-    exclude_characters="/",
+    exclude_characters="/\\",
 )
 
 
