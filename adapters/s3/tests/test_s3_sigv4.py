@@ -10,11 +10,10 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+from aiostore_s3._sigv4 import Credentials, SigV4Signer, uri_encode_path
 from botocore.auth import S3SigV4Auth  # type: ignore[import-untyped,unused-ignore]
 from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped,unused-ignore]
 from botocore.credentials import Credentials as BotoCredentials  # type: ignore[import-untyped,unused-ignore]
-
-from aiostore_s3._sigv4 import Credentials, SigV4Signer, uri_encode_path
 
 HOST = "127.0.0.1:8333"
 CASES = [
@@ -23,7 +22,13 @@ CASES = [
     pytest.param(
         "GET",
         "bucket",
-        {"list-type": "2", "prefix": "a b/ü", "delimiter": "/", "max-keys": "1000", "continuation-token": "x+y/z="},
+        {
+            "list-type": "2",
+            "prefix": "a b/ü",
+            "delimiter": "/",
+            "max-keys": "1000",
+            "continuation-token": "x+y/z=",
+        },
         {},
         b"",
         id="list",
@@ -42,7 +47,12 @@ CASES = [
 
 
 def botocore_sign(
-    method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes, token: str | None
+    method: str,
+    path: str,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+    token: str | None,
 ) -> dict[str, str]:
     url = f"http://{HOST}{uri_encode_path('/' + path)}"
     request = AWSRequest(method=method, url=url, params=query, headers=dict(headers), data=body)
