@@ -41,7 +41,9 @@ CASES = [
         b"hello world",
         id="put",
     ),
-    pytest.param("PUT", "bucket/a.bin", {"partNumber": "3", "uploadId": "abc~def"}, {}, b"x" * 100, id="part"),
+    pytest.param(
+        "PUT", "bucket/a.bin", {"partNumber": "3", "uploadId": "abc~def"}, {}, b"x" * 100, id="part"
+    ),
     pytest.param("DELETE", "bucket/a.bin", {}, {}, b"", id="delete"),
 ]
 
