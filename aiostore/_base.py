@@ -52,6 +52,7 @@ class StoreBase:
         return f"<Store {meta.adapter}:{meta.name} work_dir={meta.work_dir!r} {self._lifecycle.state.value}>"
 
     async def __aenter__(self) -> Self:
+        await self._lifecycle.ensure_open()
         return self
 
     async def __aexit__(

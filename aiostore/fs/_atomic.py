@@ -1,0 +1,154 @@
+"""Atomic replacement: write a hidden temporary file, then rename it into place.
+
+`Staged` is one such temporary file. `publish` stores the content type and
+metadata on it, optionally fsyncs, and installs it under the final name: with
+`os.replace`, or for ``if_not_exists`` with `os.link` (which fails if the name
+exists, so of many concurrent creators exactly one wins). `discard` removes it
+and prunes the directories that became empty. Every method blocks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import threading
+from collections.abc import Mapping
+from typing import BinaryIO
+
+from .._errors import AlreadyExistsError, StorageError
+from .._types import Object
+from ._hop import ADAPTER
+from ._meta import describe, write_meta
+from ._root import Root
+
+__all__ = ["Staged", "copy_fd", "write_all"]
+
+_COPY_CHUNK = 8 * 1024 * 1024
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS})
+_NO_FAST_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """``os.write`` until every byte is written."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def copy_fd(src: int, dst: int) -> None:
+    """Copy the rest of ``src`` to ``dst``: in the kernel where it can, else by chunks."""
+    if hasattr(os, "copy_file_range"):
+        try:
+            while os.copy_file_range(src, dst, _COPY_CHUNK):
+                pass
+            return
+        except OSError as exc:
+            if exc.errno not in _NO_FAST_COPY:
+                raise
+    while chunk := os.read(src, _COPY_CHUNK):
+        write_all(dst, chunk)
+
+
+def _check_not_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise StorageError("cancelled before the object became visible", adapter=ADAPTER)
+
+
+class Staged:
+    """A hidden temporary file in the same directory as ``final`` (created with O_EXCL)."""
+
+    def __init__(self, root: Root, final: str, *, xattrs: bool, fsync: bool) -> None:
+        self.root = root
+        self.final = final
+        self.tmp = root.temp_for(final)
+        self._xattrs = xattrs
+        self._fsync = fsync
+        self.file: BinaryIO | None = None
+        self.fd = root.create_exclusive(self.tmp)
+
+    def attach(self) -> BinaryIO:
+        """A buffered file object that takes over the descriptor (for streaming writes)."""
+        self.file = open(self.fd, "wb", closefd=True)  # noqa: SIM115 - closed by publish/discard
+        return self.file
+
+    def publish(
+        self,
+        key: str,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        *,
+        if_not_exists: bool,
+        cancel: threading.Event | None = None,
+    ) -> Object:
+        """Make the file visible as ``final`` and describe it; on any failure, discard."""
+        try:
+            if self.file is not None:
+                self.file.flush()
+            stored = self._xattrs and write_meta(self.fd, content_type, metadata)
+            if self._fsync:
+                os.fsync(self.fd)
+            st = os.fstat(self.fd)
+            self._close()
+            _check_not_cancelled(cancel)
+            self._install(key, if_not_exists)
+        except BaseException:
+            self.discard()
+            raise
+        if self._fsync:
+            Root.fsync_dir(os.path.dirname(self.final))
+        return describe(key, st, (content_type, dict(metadata)) if stored else (None, {}))
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; safe to call twice."""
+        with contextlib.suppress(OSError, ValueError):
+            self._close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+        self.root.prune(os.path.dirname(self.tmp))
+
+    def _close(self) -> None:
+        file, fd = self.file, self.fd
+        self.file, self.fd = None, -1
+        if file is not None:
+            file.close()
+        elif fd >= 0:
+            os.close(fd)
+
+    def _install(self, key: str, if_not_exists: bool) -> None:
+        if not if_not_exists:
+            os.replace(self.tmp, self.final)
+            return
+        try:
+            os.link(self.tmp, self.final)
+        except FileExistsError:
+            raise self._exists(key) from None
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            self._install_exclusive(key)
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+    def _install_exclusive(self, key: str) -> None:
+        """Without hard links: claim the name with O_EXCL, then rename over the claim."""
+        try:
+            os.close(os.open(self.final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            raise self._exists(key) from None
+        try:
+            os.replace(self.tmp, self.final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(self.final)
+            raise
+
+    def _exists(self, key: str) -> Exception:
+        if os.path.isdir(self.final):
+            return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        return self.already_exists(key)
+
+    @staticmethod
+    def already_exists(key: str) -> AlreadyExistsError:
+        return AlreadyExistsError(f"{key!r} already exists", path=key, adapter=ADAPTER)

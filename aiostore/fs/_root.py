@@ -1,0 +1,158 @@
+"""The root directory: mapping keys to real paths inside it, and nothing outside.
+
+A key (``"a/b.txt"``, ``"a/"``, ``""``) is joined onto the root one segment at a
+time; a segment that is a symlink is resolved and must still lie under the root,
+otherwise `PermissionDeniedError`. Segments that do not exist yet are taken as
+they are (nothing to follow). Hidden names the adapter uses for itself (temporary
+files and the segment staging directory) are reserved.
+
+Every method here blocks; the adapter calls them inside one thread hop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import stat
+from collections.abc import Callable
+from typing import TypeVar
+
+from .._errors import InvalidPathError, PermissionDeniedError
+from ._hop import ADAPTER
+
+__all__ = ["STAGING", "Root", "is_listable", "is_reserved"]
+
+T = TypeVar("T")
+STAGING = ".aiostore-segments"
+_TEMP = re.compile(r"\..*\.aiostore-[0-9a-f]{16}\.tmp", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_RETRIES = 8  # attempts to create a file whose parent a concurrent delete just pruned
+_TEMP_STEM = 48  # characters of the final name kept in a temporary name (stays under NAME_MAX)
+
+
+def is_reserved(name: str, *, top: bool) -> bool:
+    """Whether a directory entry is the adapter's own (never listed, never addressable)."""
+    return (top and name == STAGING) or _TEMP.fullmatch(name) is not None
+
+
+def is_listable(name: str) -> bool:
+    """Whether a name on disk can be an aiostore path segment (valid UTF-8, no controls)."""
+    if _CONTROL.search(name):
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class Root:
+    """The adapter's root directory; ``real`` is resolved (symlinks followed) once."""
+
+    def __init__(self, path: str) -> None:
+        self.lexical = os.path.abspath(path)
+        self._real: str | None = None
+
+    @property
+    def real(self) -> str:
+        if self._real is None:
+            self._real = os.path.realpath(self.lexical)
+        return self._real
+
+    def contains(self, real: str) -> bool:
+        root = self.real
+        return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+    def resolve(self, key: str, *, op: str) -> str:
+        """The real path of ``key``; `PermissionDeniedError` if a symlink leads outside."""
+        parts = key.split("/")
+        if parts[-1] == "":
+            parts.pop()
+        _check_parts(parts, key, op)
+        current = self.real
+        for index, part in enumerate(parts):
+            candidate = os.path.join(current, part)
+            try:
+                mode = os.lstat(candidate).st_mode
+            except OSError:
+                return os.path.join(candidate, *parts[index + 1 :])
+            if stat.S_ISLNK(mode):
+                candidate = os.path.realpath(candidate)
+                if not self.contains(candidate):
+                    raise PermissionDeniedError(
+                        "a symlink in this path leads outside the root", op=op, path=key, adapter=ADAPTER
+                    )
+            current = candidate
+        return current
+
+    def staging(self, *, op: str) -> str:
+        """The real path of the segment staging directory (never a symlink)."""
+        path = os.path.join(self.real, STAGING)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise PermissionDeniedError(f"{STAGING} must not be a symlink", op=op, adapter=ADAPTER)
+        return path
+
+    # -- creating and removing -------------------------------------------------
+    def create_exclusive(self, path: str, mode: int = 0o666) -> int:
+        """``open(O_CREAT | O_EXCL)`` after creating the parents (mkdir -p, root too)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        return self.retry_in_dir(os.path.dirname(path), lambda: os.open(path, flags, mode))
+
+    @staticmethod
+    def make_dirs(directory: str) -> None:
+        """mkdir -p; a file in the way is ENOTDIR (not EEXIST, which means "object exists")."""
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except FileExistsError as exc:
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from exc
+
+    def retry_in_dir(self, directory: str, action: Callable[[], T]) -> T:
+        """mkdir -p ``directory``, then ``action``; again if a concurrent delete pruned it."""
+        for _ in range(_RETRIES - 1):
+            self.make_dirs(directory)
+            try:
+                return action()
+            except FileNotFoundError:
+                if os.path.isdir(directory):
+                    raise
+        self.make_dirs(directory)
+        return action()
+
+    def prune(self, directory: str) -> None:
+        """Remove ``directory`` and its parents while they are empty, never the root."""
+        while directory != self.real and self.contains(directory):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = os.path.dirname(directory)
+
+    @staticmethod
+    def temp_for(final: str) -> str:
+        """A hidden, unique temporary name in the same directory as ``final``."""
+        directory, name = os.path.split(final)
+        token = secrets.token_hex(8)
+        return os.path.join(directory, f".{name[:_TEMP_STEM]}.aiostore-{token}.tmp")
+
+    @staticmethod
+    def fsync_dir(directory: str) -> None:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _check_parts(parts: list[str], key: str, op: str) -> None:
+    """Defence in depth: the core validated ``key``; refuse anything odd anyway."""
+    for index, part in enumerate(parts):
+        if part in ("", ".", "..") or "\x00" in part or os.sep in part:
+            raise InvalidPathError(f"invalid path segment {part!r}", op=op, path=key, adapter=ADAPTER)
+        if is_reserved(part, top=index == 0):
+            raise InvalidPathError(
+                f"{part!r} is a name the fs adapter reserves for itself", op=op, path=key, adapter=ADAPTER
+            )
