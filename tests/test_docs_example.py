@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "aiohttp_app.py"
@@ -30,10 +31,11 @@ async def body(data: bytes, chunk: int) -> AsyncIterator[bytes]:
         yield data[start : start + chunk]
 
 
-async def test_example_streams_upload_and_download(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["memory", "fs"])
+async def test_example_streams_upload_and_download(tmp_path: Path, kind: str) -> None:
     example = load_example()
     data = os.urandom(3 * 1024 * 1024 + 17)
-    app = example.make_app("memory://")
+    app = example.make_app("memory://" if kind == "memory" else f"fs://{tmp_path}")
     async with TestClient(TestServer(app)) as client:
         put = await client.put("/files/dir/blob.bin", data=body(data, 65536))
         assert put.status == 201
