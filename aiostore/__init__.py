@@ -29,7 +29,14 @@ from ._errors import (
     UnsupportedError,
 )
 from ._listing import Listing
-from ._registry import ENTRY_POINT_GROUP, AdapterSpec, adapter_names, register, unregister
+from ._registry import (
+    ENTRY_POINT_GROUP,
+    AdapterSpec,
+    adapter_names,
+    default_url_options,
+    register,
+    unregister,
+)
 from ._retry import RetryOptions, TimeoutOptions
 from ._service import Service, connect, service
 from ._store import Store
@@ -97,6 +104,7 @@ __all__ = [
     "__version__",
     "adapter_names",
     "connect",
+    "default_url_options",
     "register",
     "service",
     "unregister",
