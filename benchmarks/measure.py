@@ -1,0 +1,104 @@
+"""Client-side measurements taken inside a worker process: wall time, CPU, RSS.
+
+CPU is ``getrusage(RUSAGE_SELF)`` user + system time, which covers every thread
+of the process (obstore's and opendal's Rust runtimes, ``to_thread`` pools), and
+nothing of the server. Peak RSS is the kernel's high-water mark (``VmHWM``),
+reset right before the timed section through ``/proc/self/clear_refs`` so the
+peak belongs to that section alone; where that is refused, ``ru_maxrss`` is
+used and the result says so.
+
+Example:
+    >>> async with Measured(ops=100, nbytes=409600) as m:
+    ...     await work()
+    >>> m.result()["cpu_s"]
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import time
+from types import TracebackType
+from typing import Any
+
+__all__ = ["Measured", "cpu_seconds", "rss_bytes"]
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process, all threads included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_bytes() -> int:
+    """The resident set size now."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * _PAGE
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux ``clear_refs`` value 5); False if refused."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss(reset_worked: bool) -> int:
+    """The peak RSS since the reset (``VmHWM``), else the process's lifetime peak."""
+    if reset_worked:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Measured:
+    """Async context manager timing one section; read `result` afterwards."""
+
+    def __init__(self, *, ops: int, nbytes: int = 0) -> None:
+        self.ops = ops
+        self.nbytes = nbytes
+        self.extra: dict[str, Any] = {}
+        self._wall = 0.0
+        self._cpu = 0.0
+        self._rss_base = 0
+        self._rss_peak = 0
+        self._reset = False
+
+    async def __aenter__(self) -> Measured:
+        gc.collect()
+        self._rss_base = rss_bytes()
+        self._reset = _reset_peak()
+        self._cpu = cpu_seconds()
+        self._wall = time.perf_counter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._wall = time.perf_counter() - self._wall
+        self._cpu = cpu_seconds() - self._cpu
+        self._rss_peak = _peak_rss(self._reset)
+
+    def result(self) -> dict[str, Any]:
+        """The measurements as plain JSON-able numbers."""
+        return {
+            "ops": self.ops,
+            "bytes": self.nbytes,
+            "wall_s": self._wall,
+            "cpu_s": self._cpu,
+            "rss_base": self._rss_base,
+            "rss_peak": max(self._rss_peak, self._rss_base),
+            "peak_is_section_only": self._reset,
+            **self.extra,
+        }

@@ -1,0 +1,190 @@
+"""Run every (target, workload, client, repetition) in a worker process and collect the answers.
+
+Targets run one after another, each with only its own server alive (two cores
+are shared by the server and the client). Within a repetition each workload
+runs every client in turn, and the order of clients rotates from one
+repetition to the next, so no client always goes first or last. A client that
+fails a workload once is not run on it again; the error is reported.
+
+Example:
+    >>> results = run(parse_args(["--quick", "--only", "fs"]))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from .clients import TARGET_CLIENTS, missing_modules
+from .job import Job
+from .settings import REPO, Settings
+from .stats import METRICS, Record, Results
+from .targets import TargetEnv, open_target
+
+__all__ = ["WORKLOADS_BY_TARGET", "install_failures", "run"]
+
+#: Downloads first: when one worker runs every workload (--group-workloads), memory the
+#: allocator kept from an earlier phase would hide part of a later phase's RSS growth,
+#: and a streamed download leaves the least behind.
+WORKLOADS_BY_TARGET = {
+    "s3": ("download", "upload", "small", "list"),
+    "gcs": ("download", "upload", "small", "list"),
+    "azure": ("download", "upload", "small", "list"),
+    "fs": ("download", "upload", "small"),
+    "memory": ("small",),
+}
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+#: pip distribution names behind each import name, to find install failures
+_DISTRIBUTIONS = {
+    "aiostore_s3": "aiostore-s3",
+    "aiostore_gcs": "aiostore-gcs",
+    "aiostore_azblob": "aiostore-azblob",
+}
+
+
+def install_failures(settings: Settings) -> dict[str, str]:
+    """Distribution -> pip's reason, from the TSV ``benchmarks/run`` writes."""
+    failures: dict[str, str] = {}
+    path = settings.install_status
+    if path is None or not path.is_file():
+        return failures
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, _, rest = line.partition("\t")
+        status, _, detail = rest.partition("\t")
+        if status != "ok":
+            failures[name] = detail or status
+    return failures
+
+
+def _available(target: str, settings: Settings, results: Results) -> list[str]:
+    failures = install_failures(settings)
+    chosen = []
+    for client in TARGET_CLIENTS[target]:
+        if settings.clients is not None and client not in settings.clients:
+            continue
+        missing = missing_modules(client, target)
+        if missing:
+            dists = [_DISTRIBUTIONS.get(m, m.split(".")[0]) for m in missing]
+            reasons = [f"{d}: {failures[d]}" for d in dists if d in failures]
+            results.unavailable[target, client] = "not installed: " + (
+                "; ".join(reasons) or ", ".join(missing)
+            )
+            continue
+        chosen.append(client)
+    return chosen
+
+
+def _worker_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _PROXY_VARIABLES and not k.startswith("AWS_")}
+    env.update(
+        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", AWS_EC2_METADATA_DISABLED="true"
+    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def _run_worker(job: Job, rep: int, timeout: float) -> Record:
+    """Run one worker process and turn its answer (or its death) into a record."""
+    record = Record(job.target, job.client, rep, job.workloads)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.worker"],
+            input=job.to_json(), capture_output=True, text=True, timeout=timeout, cwd=REPO,
+            env=_worker_env(), check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        record.errors = dict.fromkeys(job.workloads, f"worker timed out after {timeout:.0f} s")
+        return record
+    lines = done.stdout.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = " ".join(done.stderr.strip().splitlines()[-3:])
+        error = f"worker exited {done.returncode} without an answer: {tail[:400]}"
+        record.errors = dict.fromkeys(job.workloads, error)
+        return record
+    record.phases, record.errors = answer["phases"], answer["errors"]
+    return record
+
+
+def _job(env: TargetEnv, settings: Settings, workloads: list[str], client: str, rep: int) -> Job:
+    return Job(
+        target=env.name, client=client, workloads=workloads, bucket=env.bucket,
+        prefix=f"runs/{client}/r{rep}/", server=env.server, count=env.small_count,
+        object_size=settings.object_size, concurrency=settings.concurrency, large_size=env.large_size,
+        large_key=env.large_key, part_size=settings.part_size, part_concurrency=settings.part_concurrency,
+        list_prefixes=env.list_prefixes, options=settings.aiostore_options if client == "aiostore" else {},
+    )  # fmt: skip
+
+
+def _describe(record: Record) -> str:
+    parts = [f"{workload} FAILED: {error}" for workload, error in record.errors.items()]
+    for name, data in record.phases.items():
+        if "skipped" in data:
+            parts.append(f"{name} skipped")
+            continue
+        if name in ("upload", "download"):
+            parts.append(f"{name} {METRICS['mb_s'](data) or 0:.0f} MB/s")
+        elif name.startswith("list"):
+            parts.append(f"{name} {METRICS['first_page_ms'](data) or 0:.0f} ms to 1st page")
+        else:
+            parts.append(f"{name} {METRICS['cpu_ms_op'](data) or 0:.2f} ms CPU/op")
+    return ", ".join(parts)
+
+
+def _rotated(clients: list[str], rep: int) -> list[str]:
+    shift = rep % len(clients)
+    return clients[shift:] + clients[:shift]
+
+
+def _batches(target: str, grouped: bool) -> list[list[str]]:
+    """Workloads per worker: all in one (grouped) or one each."""
+    workloads = list(WORKLOADS_BY_TARGET[target])
+    return [workloads] if grouped else [[workload] for workload in workloads]
+
+
+def _run_target(env: TargetEnv, clients: list[str], settings: Settings, results: Results) -> None:
+    for rep in range(settings.repeat):
+        for batch in _batches(env.name, settings.group_workloads):
+            for client in _rotated(clients, rep):
+                todo = [w for w in batch if not results.error(env.name, w, client)]
+                if not todo:
+                    continue
+                os.sync()  # no client pays for the previous one's disk writeback
+                started = time.monotonic()
+                record = _run_worker(_job(env, settings, todo, client, rep), rep, settings.worker_timeout)
+                results.add(record)
+                took = time.monotonic() - started
+                print(f"[{env.name} {'+'.join(todo)} {rep + 1}/{settings.repeat}] {client}: "
+                      f"{_describe(record)} ({took:.1f} s)", flush=True)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _target(name: str, settings: Settings) -> Iterator[TargetEnv]:
+    with contextlib.ExitStack() as stack:
+        yield open_target(name, settings, stack)
+
+
+def run(settings: Settings) -> Results:
+    """Run every selected target; servers are stopped even on errors and Ctrl-C."""
+    results = Results()
+    for name in settings.targets:
+        clients = _available(name, settings, results)
+        if not clients:
+            print(f"[{name}] skipped: no client available")
+            continue
+        print(f"[{name}] starting and seeding ({', '.join(clients)})", flush=True)
+        try:
+            with _target(name, settings) as env:
+                results.labels[name] = env.server_label
+                _run_target(env, clients, settings, results)
+        except Exception as exc:  # a target that cannot start is reported, the others still run
+            message = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+            results.target_errors[name] = message
+            print(f"[{name}] FAILED: {message}")
+    return results

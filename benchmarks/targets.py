@@ -1,0 +1,200 @@
+"""Start each target's server on 127.0.0.1, create its bucket, seed the shared data.
+
+Seeded once per target, outside every measurement: the objects listed by the
+``list`` workload (``list/n<N>/...`` for each listing size) and the object the
+``download`` workload reads (``large/source.bin``). S3 is seeded with
+aiobotocore at high concurrency; GCS and Azure (where aiostore is the only
+client measured) with aiostore itself; fs with plain file writes.
+
+Example:
+    >>> with contextlib.ExitStack() as stack:
+    ...     env = open_target("s3", settings, stack)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .job import Job, Source
+from .settings import Settings
+
+__all__ = ["LARGE_KEY", "TargetEnv", "open_target"]
+
+BUCKET = "bench"
+LARGE_KEY = "large/source.bin"
+_SEED_IN_FLIGHT = 128
+
+
+@dataclass
+class TargetEnv:
+    """A running target: what a worker needs to reach it, and what was seeded."""
+
+    name: str
+    bucket: str
+    server: dict[str, str] = field(default_factory=dict)
+    list_prefixes: dict[str, int] = field(default_factory=dict)
+    large_key: str = ""
+    server_label: str = ""
+    large_size: int = 0
+    small_count: int = 0
+
+
+def _list_prefixes(settings: Settings) -> dict[str, int]:
+    return {f"list/n{count}/": count for count in (settings.list_count, settings.list_small_count)}
+
+
+def _servers() -> Any:
+    """``aiostore.testing.servers`` (stdlib only), loaded by path.
+
+    Importing it normally runs ``aiostore/testing/__init__.py``, which needs the
+    conformance suite's test dependencies (pytest, hypothesis); the launchers do not.
+    """
+    name = "benchmarks._aiostore_servers"
+    if name in sys.modules:
+        return sys.modules[name]
+    import aiostore
+
+    init = Path(aiostore.__file__).parent / "testing" / "servers" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(init.parent)])
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load the server launchers from {init}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def open_target(name: str, settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    """Start and seed ``name``; the server stops when ``stack`` closes."""
+    opener = {"s3": _open_s3, "gcs": _open_gcs, "azure": _open_azure, "fs": _open_fs, "memory": _open_memory}
+    return opener[name](settings, stack)
+
+
+def _open_s3(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    s3 = stack.enter_context(_servers().seaweedfs(settings.work_dir / "servers"))
+    server = {"endpoint": s3.endpoint, "access_key": s3.access_key, "secret_key": s3.secret_key,
+              "region": s3.region}  # fmt: skip
+    env = TargetEnv("s3", BUCKET, server, _list_prefixes(settings), LARGE_KEY, "SeaweedFS (weed mini)",
+                    settings.large_size, settings.small_count)  # fmt: skip
+    asyncio.run(_seed_s3(env, settings))
+    return env
+
+
+async def _seed_s3(env: TargetEnv, settings: Settings) -> None:
+    from aiobotocore.session import get_session  # type: ignore[import-untyped]
+
+    from .clients.aiobotocore_client import client_kwargs, multipart_upload
+
+    job = _seed_job(env, settings)
+    async with get_session().create_client("s3", **client_kwargs(job)) as s3:
+        await s3.create_bucket(Bucket=env.bucket)
+        keys = _seed_keys(env)
+        await _bounded(keys, lambda key: s3.put_object(Bucket=env.bucket, Key=key, Body=b"x"))
+        if settings.large_size:
+            await multipart_upload(s3, env.bucket, LARGE_KEY, Source(settings.large_size), job)
+
+
+def _seed_job(env: TargetEnv, settings: Settings) -> Job:
+    return Job(
+        target=env.name, client="seed", workloads=[], bucket=env.bucket, prefix="", server=env.server,
+        concurrency=_SEED_IN_FLIGHT, large_size=settings.large_size, part_size=settings.part_size,
+        part_concurrency=settings.part_concurrency,
+    )  # fmt: skip
+
+
+def _seed_keys(env: TargetEnv) -> list[str]:
+    return [f"{prefix}{i:07d}" for prefix, count in env.list_prefixes.items() for i in range(count)]
+
+
+async def _bounded(keys: list[str], op: Any) -> None:
+    feed = iter(keys)
+
+    async def worker() -> None:
+        for key in feed:
+            await op(key)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(_SEED_IN_FLIGHT, len(keys))):
+            group.create_task(worker())
+
+
+async def _seed_with_aiostore(env: TargetEnv, settings: Settings) -> None:
+    from .clients.aiostore_client import AiostoreClient
+
+    client = AiostoreClient(_seed_job(env, settings))
+    await client.setup()
+    try:
+        await _bounded(_seed_keys(env), lambda key: client.put(key, b"x"))
+        if settings.large_size:
+            await client.upload_large(LARGE_KEY, Source(settings.large_size))
+    finally:
+        await client.teardown()
+
+
+def _post_json(url: str, body: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=30) as response:
+        response.read()
+
+
+def _open_gcs(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    gcs = stack.enter_context(_servers().fake_gcs(settings.work_dir / "servers"))
+    _post_json(f"{gcs.endpoint}/storage/v1/b?project=bench", {"name": BUCKET})
+    label = "fake-gcs-server (memory backend)"
+    env = TargetEnv("gcs", BUCKET, {"endpoint": gcs.endpoint}, _list_prefixes(settings), LARGE_KEY, label,
+                    settings.large_size, settings.small_count)  # fmt: skip
+    asyncio.run(_seed_with_aiostore(env, settings))
+    return env
+
+
+def _open_azure(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    from azure.storage.blob import ContainerClient
+
+    az = stack.enter_context(_servers().azurite(settings.work_dir / "servers"))
+    with ContainerClient.from_connection_string(az.connection_string, BUCKET) as container:
+        container.create_container()
+    server = {"endpoint": az.endpoint, "connection_string": az.connection_string}
+    env = TargetEnv("azure", BUCKET, server, _list_prefixes(settings), LARGE_KEY, "Azurite (in memory)",
+                    settings.large_size, settings.small_count)  # fmt: skip
+    asyncio.run(_seed_with_aiostore(env, settings))
+    return env
+
+
+def _open_fs(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    root = settings.work_dir / "fs-root"
+    large = root / LARGE_KEY
+    large.parent.mkdir(parents=True, exist_ok=True)
+    with large.open("wb") as file:
+        for chunk in Source(settings.fs_large_size).sync_chunks():
+            file.write(chunk)
+    label = f"local directory {_mount_of(root)}"
+    return TargetEnv(
+        "fs", str(root), {}, {}, LARGE_KEY, label, settings.fs_large_size, settings.fs_small_count
+    )
+
+
+def _mount_of(path: Path) -> str:
+    """The filesystem type under ``path`` (from /proc/mounts), for the report."""
+    best = ("", "?")
+    with contextlib.suppress(OSError), open("/proc/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            parts = line.split()
+            if len(parts) > 2 and str(path).startswith(parts[1]) and len(parts[1]) > len(best[0]):
+                best = (parts[1], parts[2])
+    return f"on {best[0] or '?'} ({best[1]})"
+
+
+def _open_memory(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    label = "aiostore memory adapter (in the worker process)"
+    return TargetEnv("memory", "", {}, {}, "", label, 0, settings.small_count)

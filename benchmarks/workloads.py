@@ -1,0 +1,149 @@
+"""The workloads, each a few timed phases run against one client in one worker.
+
+Every phase is checked (sizes and counts) after its timed section; a wrong
+answer fails the run rather than producing a fast but meaningless number.
+
+Example:
+    >>> phases = await run_workload(client, job)
+    >>> phases["put"]["cpu_s"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .clients import Client, Unsupported
+from .job import Job, Source
+from .measure import Measured
+
+__all__ = ["WORKLOAD_PHASES", "run_workload"]
+
+Phases = dict[str, dict[str, Any]]
+
+WORKLOAD_PHASES = {
+    "small": ("put", "get", "head", "delete"),
+    "upload": ("upload",),
+    "download": ("download",),
+    "list": ("list",),
+}
+
+
+class CheckFailed(Exception):
+    """A phase finished but its answer was wrong."""
+
+
+async def _run_all(keys: list[str], op: Callable[[str], Awaitable[int | None]], in_flight: int) -> int:
+    """Run ``op`` on every key with ``in_flight`` workers; return the sum of what it returned."""
+    feed = iter(keys)
+    totals: list[int] = []
+
+    async def worker() -> None:
+        total = 0
+        for key in feed:
+            total += await op(key) or 0
+        totals.append(total)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(in_flight, len(keys))):
+            group.create_task(worker())
+    return sum(totals)
+
+
+async def _small(client: Client, job: Job) -> Phases:
+    keys = [job.key(i) for i in range(job.count)]
+    data = os.urandom(job.object_size)
+    await client.prepare(keys)
+    ops: dict[str, Callable[[str], Awaitable[int | None]]] = {
+        "put": lambda key: client.put(key, data),
+        "get": client.get,
+        "head": client.head,
+        "delete": client.delete,
+    }
+    expected = {
+        "put": 0,
+        "get": job.count * job.object_size,
+        "head": job.count * job.object_size,
+        "delete": 0,
+    }
+    phases: Phases = {}
+    batch = getattr(client, "run_batch", None)
+    for name, op in ops.items():
+        moved = job.count * job.object_size if name in ("put", "get") else 0
+        async with Measured(ops=job.count, nbytes=moved) as measured:
+            if batch is not None:
+                total = await batch(name, keys, data)
+            else:
+                total = await _run_all(keys, op, job.concurrency)
+        if total != expected[name]:
+            raise CheckFailed(f"{name}: got {total} bytes in total, expected {expected[name]}")
+        phases[name] = measured.result()
+    return phases
+
+
+async def _upload(client: Client, job: Job) -> Phases:
+    key = f"{job.prefix}large.bin"
+    source = Source(job.large_size)
+    await client.prepare([key])
+    await client.prepare_upload(source)
+    try:
+        async with Measured(ops=1, nbytes=job.large_size) as measured:
+            await client.upload_large(key, source)
+        size = await client.head(key)
+    finally:
+        await _quietly(client.delete(key))
+    if size != job.large_size:
+        raise CheckFailed(f"upload: stored {size} bytes, expected {job.large_size}")
+    return {"upload": measured.result()}
+
+
+async def _download(client: Client, job: Job) -> Phases:
+    await client.prepare([job.large_key])
+    async with Measured(ops=1, nbytes=job.large_size) as measured:
+        received = await client.download_large(job.large_key)
+    if received != job.large_size:
+        raise CheckFailed(f"download: received {received} bytes, expected {job.large_size}")
+    return {"download": measured.result()}
+
+
+async def _list(client: Client, job: Job) -> Phases:
+    """List each seeded prefix; the first (largest) one is the ``list`` phase."""
+    phases: Phases = {}
+    for index, (prefix, expected) in enumerate(job.list_prefixes.items()):
+        async with Measured(ops=expected) as measured:
+            listed = await client.list(prefix)
+        if listed.count != expected:
+            raise CheckFailed(f"list {prefix}: got {listed.count} keys, expected {expected}")
+        measured.extra["first_page_s"] = listed.first_page_s
+        phases["list" if index == 0 else f"list_{expected}"] = measured.result()
+    return phases
+
+
+async def _quietly(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception:  # cleanup only; the check that follows reports real failures
+        return
+
+
+_RUNNERS = {"small": _small, "upload": _upload, "download": _download, "list": _list}
+
+
+async def warm_up(client: Client, job: Job) -> None:
+    """One small round trip so connection setup is not inside a timed section."""
+    if job.target in ("fs", "memory"):
+        return
+    key = f"{job.prefix}warm-up"
+    await client.prepare([key])
+    await client.put(key, b"warm-up")
+    await client.delete(key)
+
+
+async def run_workload(client: Client, job: Job, workload: str) -> Phases:
+    """Run one workload; an `Unsupported` operation becomes a skipped phase."""
+    try:
+        return await _RUNNERS[workload](client, job)
+    except Unsupported as exc:
+        return {phase: {"skipped": str(exc)} for phase in WORKLOAD_PHASES[workload]}
