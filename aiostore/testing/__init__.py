@@ -19,61 +19,46 @@ The topic mixins (`PathTests`, `RoundTripTests`, ...) can also be combined one b
 one, e.g. ``class TestListing(ListingTests)``.
 """
 
-import pytest
+from __future__ import annotations
 
-_TOPICS = (
-    "_attributes",
-    "_concurrency",
-    "_copy_move_delete",
-    "_fixtures",
-    "_helpers",
-    "_listing",
-    "_paths",
-    "_progress",
-    "_properties",
-    "_ranges",
-    "_reach",
-    "_roundtrip",
-    "_segments",
-    "_streams",
-)
-# Plain asserts in the topic modules get pytest's detailed messages. The package
-# itself may already be imported (by the servers plugin), so name the modules.
-pytest.register_assert_rewrite(*(f"{__name__}.{topic}" for topic in _TOPICS))
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ._attributes import AttributeTests  # noqa: E402
-from ._concurrency import ConcurrencyTests  # noqa: E402
-from ._copy_move_delete import CopyMoveDeleteTests  # noqa: E402
-from ._fixtures import PREFIX, Fixtures  # noqa: E402
-from ._helpers import (  # noqa: E402
-    AsyncFile,
-    KiB,
-    MiB,
-    ProgressLog,
-    achunks,
-    big_size,
-    chunks,
-    collect,
-    digest,
-    listing,
-    payload,
-    read_stream,
-    segment_size,
-    segments,
-    write_many,
-)
-from ._listing import ListingTests  # noqa: E402
-from ._paths import PathTests  # noqa: E402
-from ._progress import ProgressTests  # noqa: E402
-from ._properties import PropertyTests  # noqa: E402
-from ._ranges import RangeTests  # noqa: E402
-from ._reach import ReachTests  # noqa: E402
-from ._roundtrip import RoundTripTests  # noqa: E402
-from ._segments import SegmentTests  # noqa: E402
-from ._streams import StreamTests  # noqa: E402
+if TYPE_CHECKING:
+    from ._suite import (
+        PREFIX,
+        AsyncFile,
+        AttributeTests,
+        ConcurrencyTests,
+        ConformanceSuite,
+        CopyMoveDeleteTests,
+        Fixtures,
+        KiB,
+        ListingTests,
+        MiB,
+        PathTests,
+        ProgressLog,
+        ProgressTests,
+        PropertyTests,
+        RangeTests,
+        ReachTests,
+        RoundTripTests,
+        SegmentTests,
+        StreamTests,
+        achunks,
+        big_size,
+        chunks,
+        collect,
+        digest,
+        listing,
+        payload,
+        read_stream,
+        segment_size,
+        segments,
+        write_many,
+    )
 
 __all__ = [
-    "PREFIX",
     "AsyncFile",
     "AttributeTests",
     "ConcurrencyTests",
@@ -83,6 +68,7 @@ __all__ = [
     "KiB",
     "ListingTests",
     "MiB",
+    "PREFIX",
     "PathTests",
     "ProgressLog",
     "ProgressTests",
@@ -106,18 +92,9 @@ __all__ = [
 ]
 
 
-class ConformanceSuite(
-    PathTests,
-    RoundTripTests,
-    AttributeTests,
-    RangeTests,
-    StreamTests,
-    ListingTests,
-    CopyMoveDeleteTests,
-    SegmentTests,
-    ConcurrencyTests,
-    ReachTests,
-    ProgressTests,
-    PropertyTests,
-):
-    """Every conformance test; subclass it and provide an async ``store`` fixture."""
+def __getattr__(name: str) -> Any:
+    """Import the suite (and pytest, hypothesis) only when a name is used, so that
+    ``aiostore.testing.servers`` stays importable without test dependencies."""
+    if name in __all__:
+        return getattr(importlib.import_module("._suite", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
