@@ -38,6 +38,25 @@ async def _read_all(stream: ReadStream) -> bytes:
     return b"".join(parts)
 
 
+async def _read_head(stream: ReadStream, limit: int) -> tuple[bytes, bool]:
+    """The stream's data up to a little past ``limit`` bytes; whether it ended.
+
+    A stream read to its end has had its whole-object checksum verified by the
+    adapter; one cut short is closed, which drops its connection.
+    """
+    parts: list[bytes] = []
+    have = 0
+    try:
+        while chunk := await stream.next_chunk():
+            parts.append(chunk)
+            have += len(chunk)
+            if have > limit:
+                return b"".join(parts), False
+        return b"".join(parts), True
+    finally:
+        await stream.aclose()
+
+
 async def read_ranges(
     adapter: Adapter,
     key: str,
@@ -48,20 +67,25 @@ async def read_ranges(
     concurrency: int,
     retrier: Retrier,
 ) -> bytes:
-    """Read ``size`` bytes (all when None) from ``offset`` with up to ``concurrency``
-    ranged requests of ``part_size`` bytes in flight."""
-    first_size = part_size if size is None else min(size, part_size)
-    first = await retrier.call(
-        lambda: adapter.open_read(key, offset=offset, size=first_size), idempotent=True
-    )
-    total = first.object.size
-    etag = first.object.etag
-    head = await _read_all(first)
+    """Read ``size`` bytes (all when None) from ``offset``.
+
+    The first request asks for the whole range, so an object that fits in two parts
+    arrives in one response, verified against its whole-object checksum. For a
+    larger one the bytes read so far are kept, that response is dropped, and the
+    rest is fetched with up to ``concurrency`` ranged requests pinned to its ETag.
+    """
+
+    async def first_request() -> tuple[int | None, str | None, bytes, bool]:
+        stream = await adapter.open_read(key, offset=offset, size=size)
+        head, ended = await _read_head(stream, 2 * part_size)
+        return stream.object.size, stream.object.etag, head, ended
+
+    total, etag, head, ended = await retrier.call(first_request, idempotent=True)
+    if ended:
+        return head
     if total is None or etag is None:
         return head + await _read_rest(adapter, key, offset + len(head), size, len(head), retrier)
     end = total if size is None else min(offset + size, total)
-    if offset + len(head) >= end:
-        return head
     buffer = bytearray(end - offset)
     buffer[: len(head)] = head
     view = memoryview(buffer)

@@ -17,9 +17,15 @@ from ._adapter import Adapter
 from ._base import StoreBase
 from ._errors import InvalidArgumentError, UnsupportedError
 from ._sources import as_buffer
+from ._transfer import start_segment
 from ._types import Object, Part, Segment, WriteOptions
 
 __all__ = ["SegmentsMixin"]
+
+
+async def _collect(segments: AsyncIterator[Segment]) -> list[Segment]:
+    """Every upload in progress (few: they are aborted or completed), so a retry restarts cleanly."""
+    return [segment async for segment in segments]
 
 
 class SegmentsMixin(StoreBase):
@@ -67,7 +73,7 @@ class SegmentsMixin(StoreBase):
         )
         with self._context("init_segment", path):
             await self._ensure_open()
-            segment = await self._retrier.call(lambda: adapter.init_segment(key, options), idempotent=False)
+            segment = await start_segment(adapter, self._retrier, key, options, self._transfer.cleanup_timeout)
             return self._to_user(segment)
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | bytearray | memoryview) -> Part:
@@ -117,12 +123,8 @@ class SegmentsMixin(StoreBase):
         adapter = self._adapter
         if not adapter.capabilities.list_segments:
             raise UnsupportedError(f"the {adapter.name} adapter cannot list segments", op="list_segments")
-        await self._ensure_open()
-        iterator = adapter.list_segments(directory)
-        while True:
-            try:
-                with self._context("list_segments", path):
-                    segment = await anext(iterator)
-            except StopAsyncIteration:
-                return
+        with self._context("list_segments", path):
+            await self._ensure_open()
+            found = await self._retrier.call(lambda: _collect(adapter.list_segments(directory)), idempotent=True)
+        for segment in found:
             yield self._to_user(segment)

@@ -97,6 +97,28 @@ async def shielded(awaitable: Awaitable[T], within: float) -> T:
     return task.result()
 
 
+async def start_segment(
+    adapter: Adapter, retrier: Retrier, path: str, options: WriteOptions, cleanup_timeout: float
+) -> Segment:
+    """``init_segment`` that a cancellation cannot orphan: if the caller is cancelled
+    while the upload is being created, the creation finishes and the upload is
+    aborted in a shielded cleanup before the cancellation goes on."""
+    init = asyncio.ensure_future(retrier.call(lambda: adapter.init_segment(path, options), idempotent=False))
+    try:
+        return await asyncio.shield(init)
+    except asyncio.CancelledError:
+
+        async def undo() -> None:
+            try:
+                segment = await init
+            except Exception:
+                return
+            await retrier.call(lambda: adapter.abort_segment(segment), idempotent=True)
+
+        await shielded(undo(), cleanup_timeout)
+        raise
+
+
 class SegmentedWrite(WriteStream):
     """A streaming upload over the adapter's segment primitives."""
 
@@ -147,7 +169,8 @@ class SegmentedWrite(WriteStream):
         if self._segment is None:
             body = memoryview(self._buffer)
             obj = await self._retrier.call(
-                lambda: self._adapter.write_once(self._path, body, self._options), idempotent=True
+                lambda: self._adapter.write_once(self._path, body, self._options),
+                idempotent=not self._options.if_not_exists,
             )
             await self._progress.add(len(self._buffer))
             self._buffer = bytearray()
@@ -181,8 +204,8 @@ class SegmentedWrite(WriteStream):
 
     async def _submit(self, data: bytes | bytearray) -> None:
         if self._segment is None:
-            self._segment = await self._retrier.call(
-                lambda: self._adapter.init_segment(self._path, self._options), idempotent=False
+            self._segment = await start_segment(
+                self._adapter, self._retrier, self._path, self._options, self._cleanup_timeout
             )
         await self._slots.acquire()
         if self._failure is not None:
@@ -233,7 +256,8 @@ class BufferedWrite(WriteStream):
     async def commit(self) -> Object:
         body = memoryview(self._buffer)
         obj = await self._retrier.call(
-            lambda: self._adapter.write_once(self._path, body, self._options), idempotent=True
+            lambda: self._adapter.write_once(self._path, body, self._options),
+            idempotent=not self._options.if_not_exists,
         )
         await self._progress.add(len(self._buffer))
         return obj

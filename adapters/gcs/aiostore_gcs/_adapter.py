@@ -121,7 +121,7 @@ class GCSAdapter(Adapter):
         return await read_all(stream)
 
     async def write_once(self, path: str, data: bytes | memoryview, options: WriteOptions) -> Object:
-        with gcs_errors("write", path, idempotent=options.if_not_exists, overrides=_exists_errors(options)):
+        with gcs_errors("write", path, overrides=_exists_errors(options)):
             resource = await self._client.upload_bytes(
                 self._bucket, self._keys.key(path), data,
                 content_type=options.content_type or _DEFAULT_TYPE,
@@ -146,8 +146,9 @@ class GCSAdapter(Adapter):
         )
 
     async def delete(self, path: str) -> None:
-        # Not retried: without a generation a second DELETE could remove a newer object.
-        with gcs_errors("delete", path, idempotent=False):
+        # Retried by the core like every delete: a retry after an applied DELETE is a no-op,
+        # unless another writer recreated the object in between (the same holds on S3).
+        with gcs_errors("delete", path):
             await self._delete_url(self._url(path), {})
 
     async def _delete_url(self, url: str, params: dict[str, str]) -> None:
@@ -156,7 +157,7 @@ class GCSAdapter(Adapter):
                 await raise_for_response(resp)
 
     async def delete_many(self, paths: Sequence[str]) -> None:
-        with gcs_errors("delete", idempotent=False):
+        with gcs_errors("delete"):
             await self._delete_keys([self._keys.key(path) for path in paths])
 
     async def _delete_keys(self, keys: Sequence[str]) -> None:
@@ -171,7 +172,7 @@ class GCSAdapter(Adapter):
                 raise error.with_context(path=self._keys.path(key))
 
     async def copy(self, src: str, dst: str) -> None:
-        with gcs_errors("copy", src, idempotent=False):
+        with gcs_errors("copy", src):
             await self._rewrite(src, dst, {})
 
     async def _rewrite(self, src: str, dst: str, params: dict[str, str]) -> None:

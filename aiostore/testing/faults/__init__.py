@@ -8,7 +8,7 @@ injected and records every request.
 
 Faults: `reset_before`, `reset_after`, `status` (with `slow_down` and `throttled`
 for the usual throttling answers), `ok_with_error_body`, `truncate`,
-`flip_byte`, `stall`.
+`flip_byte`, `stall`, `delay` (a request that lands after its caller gave up).
 
 Example:
     >>> from aiostore.testing.faults import FaultProxy, has_query, reset_after, slow_down
@@ -34,6 +34,7 @@ from ._rules import (
     RequestKind,
     Rule,
     Rules,
+    delay,
     flip_byte,
     has_query,
     lacks_query,
@@ -59,6 +60,7 @@ __all__ = [
     "Rules",
     "Seen",
     "connections_to",
+    "delay",
     "flip_byte",
     "has_query",
     "lacks_query",

@@ -91,6 +91,7 @@ class FaultProxy:
         self._port = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._late: set[asyncio.Future[_Answer]] = set()
 
     def __repr__(self) -> str:
         return f"<FaultProxy {self.endpoint or 'stopped'} -> {self.upstream} rules={len(self.rules.rules)}>"
@@ -123,6 +124,8 @@ class FaultProxy:
     async def aclose(self) -> None:
         """Stop listening, drop client connections, close the upstream pool; safe twice."""
         runner, self._runner = self._runner, None
+        if self._late:  # let delayed requests land, as they would on a real network
+            await asyncio.wait(set(self._late))
         session, self._session = self._session, None
         if runner is not None:
             await runner.cleanup()
@@ -193,9 +196,9 @@ class FaultProxy:
             if early is not None or (fault is not None and fault.kind is FaultKind.RESET_BEFORE):
                 status = early.status if early is not None else None
                 return early if early is not None else web.Response(status=499)
-            answer = await self._forward(request, body)
-            if fault is not None and fault.kind is FaultKind.STALL:
-                fault = None  # the stall before forwarding is done
+            answer = await self._forward_or_late(request, body, fault)
+            if fault is not None and (fault.kind is FaultKind.DELAY or _stalled_before(fault)):
+                fault = None  # done before the answer came
             if fault is not None and fault.needs_body and not answer.body:
                 assert rule is not None
                 self.rules.unfire(rule)
@@ -219,6 +222,20 @@ class FaultProxy:
             self._count(fault)
             await asyncio.sleep(fault.seconds)
         return None
+
+    async def _forward_or_late(self, request: web.Request, body: bytes, fault: Fault | None) -> _Answer:
+        if fault is None or fault.kind is not FaultKind.DELAY:
+            return await self._forward(request, body)
+        self._count(fault)
+
+        async def late() -> _Answer:
+            await asyncio.sleep(fault.seconds)
+            return await self._forward(request, body)
+
+        task = asyncio.ensure_future(late())  # goes on even if the client hangs up meanwhile
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        return await asyncio.shield(task)
 
     async def _forward(self, request: web.Request, body: bytes) -> _Answer:
         assert self._session is not None
@@ -282,6 +299,10 @@ class FaultProxy:
                 head=answer.body[:64] if answer is not None else b"",
             )
         )  # fmt: skip
+
+
+def _stalled_before(fault: Fault) -> bool:
+    return fault.kind is FaultKind.STALL and fault.offset < 0
 
 
 def _reset(request: web.Request) -> None:

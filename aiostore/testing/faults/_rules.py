@@ -27,6 +27,7 @@ __all__ = [
     "RequestKind",
     "Rule",
     "Rules",
+    "delay",
     "flip_byte",
     "has_query",
     "lacks_query",
@@ -52,6 +53,7 @@ class FaultKind(enum.Enum):
     TRUNCATE = "truncate"  # forward; send the original Content-Length but only n bytes, then RST
     FLIP_BYTE = "flip_byte"  # forward; flip one bit of one body byte
     STALL = "stall"  # wait, before answering or in the middle of the body
+    DELAY = "delay"  # reach the server late, even after the client gave up (a request still in flight)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +156,12 @@ def stall(seconds: float, *, after: int | None = None) -> Fault:
     """Wait ``seconds``: before forwarding (``after=None``), or after sending the headers
     and the first ``after`` body bytes of the real answer."""
     return Fault(kind=FaultKind.STALL, seconds=seconds, offset=-1 if after is None else after)
+
+
+def delay(seconds: float) -> Fault:
+    """Forward the request ``seconds`` late, whether or not the client is still waiting:
+    what a request already on its way does when the caller is cancelled."""
+    return Fault(kind=FaultKind.DELAY, seconds=seconds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""The reliability proof: fault injection, cancellation, load, loops and secrets."""
