@@ -19,7 +19,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ._errors import InvalidArgumentError, RateLimitedError, StorageError, StorageTimeoutError
+from ._errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    StorageError,
+    StorageTimeoutError,
+)
 
 __all__ = ["RetryBudget", "RetryOptions", "Retrier", "TimeoutOptions"]
 
@@ -111,18 +118,37 @@ class Retrier:
         limits = [x for x in (self.options.deadline, self.timeouts.total) if x is not None]
         return time.monotonic() + min(limits) if limits else None
 
-    async def call(self, make: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
-        """Await ``make()`` until it succeeds, a permanent error, or the budget ends."""
+    async def call(
+        self, make: Callable[[], Awaitable[T]], *, idempotent: bool, created_if_absent: bool = False
+    ) -> T:
+        """Await ``make()`` until it succeeds, a permanent error, or the budget ends.
+
+        ``created_if_absent`` marks a create guarded by a precondition (If-None-Match,
+        ifGenerationMatch=0): retrying it is safe, but if an earlier attempt may have
+        applied, an `AlreadyExistsError` on the retry may be about our own object, so
+        the caller gets an honest "outcome unknown" error instead.
+        """
         deadline = self._deadline()
         attempt = 0
+        maybe_applied = False
         while True:
             attempt += 1
             try:
                 result = await self._attempt(make, deadline)
+            except AlreadyExistsError as error:
+                if created_if_absent and maybe_applied:
+                    raise ServiceUnavailableError(
+                        "the create may have succeeded before its answer was lost; the object "
+                        "exists now but whether this call made it is unknown",
+                        retryable=False,
+                        may_have_applied=True,
+                    ) from error
+                raise
             except StorageError as error:
                 delay = self._retry_delay(error, attempt, idempotent, deadline)
                 if delay is None:
                     raise
+                maybe_applied = maybe_applied or error.may_have_applied
                 self.retries += 1
                 await asyncio.sleep(delay)
                 continue

@@ -73,7 +73,8 @@ class SegmentsMixin(StoreBase):
         )
         with self._context("init_segment", path):
             await self._ensure_open()
-            segment = await start_segment(adapter, self._retrier, key, options, self._transfer.cleanup_timeout)
+            cleanup = self._transfer.cleanup_timeout
+            segment = await start_segment(adapter, self._retrier, key, options, cleanup)
             return self._to_user(segment)
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | bytearray | memoryview) -> Part:
@@ -125,6 +126,8 @@ class SegmentsMixin(StoreBase):
             raise UnsupportedError(f"the {adapter.name} adapter cannot list segments", op="list_segments")
         with self._context("list_segments", path):
             await self._ensure_open()
-            found = await self._retrier.call(lambda: _collect(adapter.list_segments(directory)), idempotent=True)
+            found = await self._retrier.call(
+                lambda: _collect(adapter.list_segments(directory)), idempotent=True
+            )
         for segment in found:
             yield self._to_user(segment)

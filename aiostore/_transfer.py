@@ -170,7 +170,8 @@ class SegmentedWrite(WriteStream):
             body = memoryview(self._buffer)
             obj = await self._retrier.call(
                 lambda: self._adapter.write_once(self._path, body, self._options),
-                idempotent=not self._options.if_not_exists,
+                idempotent=True,
+                created_if_absent=self._options.if_not_exists,
             )
             await self._progress.add(len(self._buffer))
             self._buffer = bytearray()
@@ -257,7 +258,8 @@ class BufferedWrite(WriteStream):
         body = memoryview(self._buffer)
         obj = await self._retrier.call(
             lambda: self._adapter.write_once(self._path, body, self._options),
-            idempotent=not self._options.if_not_exists,
+            idempotent=True,
+            created_if_absent=self._options.if_not_exists,
         )
         await self._progress.add(len(self._buffer))
         return obj

@@ -46,7 +46,9 @@ class WritingMixin(StoreBase):
             with self._context("write", path):
                 await self._lifecycle.ensure_open()
                 obj = await self._retrier.call(
-                    lambda: self._adapter.write_once(key, buffer, options), idempotent=not if_not_exists
+                    lambda: self._adapter.write_once(key, buffer, options),
+                    idempotent=True,
+                    created_if_absent=if_not_exists,
                 )
             await reporter.add(buffer.nbytes)
             return self._unscope(obj) if self._scope else obj

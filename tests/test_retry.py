@@ -247,3 +247,49 @@ async def test_failed_part_is_resent_and_counted_once() -> None:
     assert seen == sorted(seen)
     assert seen[-1] == len(data)
     assert adapter.calls["write_segment"] == 12
+
+
+class LostAnswerAdapter(FlakyAdapter):
+    """write_once that stores the object and then loses the answer, once."""
+
+    lose_next_answer = True
+
+    async def write_once(
+        self, path: str, data: bytes | memoryview, options: aiostore.WriteOptions
+    ) -> aiostore.Object:
+        self.calls["write_once"] += 1
+        obj = await super().write_once(path, data, options)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise unavailable(applied=True)
+        return obj
+
+
+async def test_guarded_create_whose_answer_was_lost_reports_an_unknown_outcome() -> None:
+    adapter = LostAnswerAdapter()
+    async with make_store(adapter) as store:
+        with pytest.raises(ServiceUnavailableError) as info:
+            await store.write("a", b"mine", if_not_exists=True)
+        assert not isinstance(info.value, aiostore.AlreadyExistsError)
+        assert not info.value.retryable
+        assert await store.read("a") == b"mine"
+    assert adapter.calls["write_once"] == 2
+
+
+async def test_guarded_create_is_retried_through_a_refusal() -> None:
+    adapter = FlakyAdapter()
+    async with make_store(adapter) as store:
+        adapter.faults["stat"] = []
+        original = adapter.write_once
+        failures = [RateLimitedError("503 slow down")]
+
+        async def flaky_write(path: str, data: bytes | memoryview, options: aiostore.WriteOptions) -> Any:
+            if failures:
+                raise failures.pop()
+            return await original(path, data, options)
+
+        adapter.write_once = flaky_write  # type: ignore[method-assign]
+        obj = await store.write("b", b"ok", if_not_exists=True)
+        assert obj.size == 2
+        with pytest.raises(aiostore.AlreadyExistsError):
+            await store.write("b", b"again", if_not_exists=True)

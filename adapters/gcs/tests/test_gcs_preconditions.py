@@ -19,7 +19,6 @@ from aiostore import (
     AlreadyExistsError,
     ConditionNotMetError,
     RetryOptions,
-    ServiceUnavailableError,
     WriteOptions,
 )
 from aiostore.testing import payload
@@ -95,16 +94,15 @@ async def test_composed_create_sends_and_maps_the_precondition(
     assert [r.query.get("ifGenerationMatch") for r in composes] == ["0", "0"]
 
 
-async def test_non_idempotent_write_is_not_retried(
-    gcs_proxy: GCSProxy, gcs_url: str, proxied: dict[str, Any]
-) -> None:
+async def test_plain_write_is_retried(gcs_proxy: GCSProxy, gcs_url: str, proxied: dict[str, Any]) -> None:
+    """A whole-object upload replaces the object, so the core's retry is safe."""
     gcs_proxy.faults.append(gcs_proxy.fault("POST", "/upload/", 503))
     async with aiostore.connect(gcs_url, retry=FAST, **proxied) as store:
-        with pytest.raises(ServiceUnavailableError) as info:
-            await store.write("plain.bin", b"data")
-        assert not info.value.retryable
-        assert not await store.exists("plain.bin")
-    assert len(gcs_proxy.calls("POST", "/upload/")) == 1
+        written = await store.write("plain.bin", b"data")
+        assert written.size == 4
+        assert await store.read("plain.bin") == b"data"
+        await store.delete("plain.bin")
+    assert len(gcs_proxy.calls("POST", "/upload/")) == 2
 
 
 async def test_write_with_generation_precondition_is_retried(
@@ -118,7 +116,7 @@ async def test_write_with_generation_precondition_is_retried(
     assert len(gcs_proxy.calls("POST", "/upload/")) == 2
 
 
-async def test_reads_are_retried_and_plain_deletes_are_not(
+async def test_reads_and_deletes_are_retried(
     gcs_proxy: GCSProxy, gcs_url: str, proxied: dict[str, Any]
 ) -> None:
     async with aiostore.connect(gcs_url, retry=FAST, **proxied) as store:
@@ -126,8 +124,6 @@ async def test_reads_are_retried_and_plain_deletes_are_not(
         gcs_proxy.faults.append(gcs_proxy.fault("GET", "/o/", 503))
         assert await store.read("r.bin") == b"data"
         gcs_proxy.faults.append(gcs_proxy.fault("DELETE", "/o/", 500))
-        with pytest.raises(ServiceUnavailableError):
-            await store.delete("r.bin")
         await store.delete("r.bin")
         assert not await store.exists("r.bin")
     assert len(gcs_proxy.calls("DELETE", "/o/")) == 2
