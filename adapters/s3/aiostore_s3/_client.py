@@ -11,7 +11,8 @@ What the client is configured with, and why:
   several S3-compatible services refuse; this adapter sends its own checksums.
 * ``signature_version="s3v4"``: presigned URLs too are SigV4 (botocore still
   presigns S3 with SigV2 by default).
-* ``retries={"max_attempts": 1}``: the core owns retries; errors say ``retryable``.
+* ``retries={"total_max_attempts": 1}``: the core owns retries (``max_attempts`` 1 still
+  lets botocore retry once); errors say ``retryable``.
 * no ``Expect: 100-continue``: botocore's ``add_expect_header`` handler is
   unregistered from this client's event hooks, which saves a round trip per PUT.
 * ``x-amz-checksum-mode: ENABLED`` added as a header on GetObject (when the
@@ -47,7 +48,7 @@ def _client_config(config: S3Config) -> Any:
     return AioConfig(
         signature_version=UNSIGNED if config.anonymous else "s3v4",
         s3={"addressing_style": config.addressing_style},
-        retries={"max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": 1, "mode": "standard"},
         max_pool_connections=config.max_pool_connections,
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
