@@ -23,12 +23,13 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import google_crc32c
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from aiostore import IntegrityError
 
 from ._profiles import ChecksumName
 
-__all__ = ["Verifier", "digest", "response_verifier", "upload_params"]
+__all__ = ["Verifier", "as_bytes", "digest", "response_verifier", "upload_params"]
 
 Buffer = bytes | bytearray | memoryview
 
@@ -55,12 +56,20 @@ class _Crc32c:
         self._value = 0
 
     def update(self, data: Buffer, /) -> None:
-        # the C extension takes bytes only; uploads are already bytes, so this rarely copies
-        chunk = data if isinstance(data, bytes) else bytes(data)
-        self._value = int(google_crc32c.extend(self._value, chunk))
+        # the C extension takes bytes only: a view of a whole bytes object is used as is
+        self._value = int(google_crc32c.extend(self._value, as_bytes(data)))
 
     def digest(self) -> bytes:
         return self._value.to_bytes(4, "big")
+
+
+def as_bytes(data: Buffer) -> bytes:
+    """``data`` as bytes, without a copy when it is (a whole view of) a bytes object."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, memoryview) and isinstance(data.obj, bytes) and data.nbytes == len(data.obj):
+        return data.obj
+    return bytes(data)
 
 
 def _md5() -> _Hash:
@@ -86,9 +95,16 @@ def digest(algorithm: str, data: Buffer) -> str:
 
 def upload_params(algorithm: ChecksumName, data: Buffer) -> dict[str, str]:
     """The botocore parameter proving ``data`` for PutObject / UploadPart."""
+    if algorithm == "crc32c":  # the default: one C call, no hasher object
+        value = int(google_crc32c.value(as_bytes(data)))
+        return {"ChecksumCRC32C": base64.b64encode(value.to_bytes(4, "big")).decode("ascii")}
     if algorithm == "none":
         return {}
     return {_PARAMS[algorithm]: digest(algorithm, data)}
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
 
 
 class Verifier:
@@ -121,8 +137,9 @@ def response_verifier(headers: Mapping[str, str], *, path: str | None = None) ->
 
     Composite checksums of multipart objects (``...-3``, or
     ``x-amz-checksum-type: COMPOSITE``) describe the parts, not the bytes, and are skipped.
+    ``headers`` is case-insensitive (aiohttp's) or any mapping (then lowered here).
     """
-    lowered = {key.lower(): value for key, value in headers.items()}
+    lowered = headers if isinstance(headers, CIMultiDictProxy | CIMultiDict) else _lower(headers)
     if lowered.get("x-amz-checksum-type", "FULL_OBJECT").upper() == "COMPOSITE":
         return None
     for algorithm in ("crc32c", "crc32", "sha256", "sha1"):

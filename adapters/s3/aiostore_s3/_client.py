@@ -19,6 +19,10 @@ What the client is configured with, and why:
   profile allows it), so the server returns its checksum without botocore
   validating on its own; `_checksums` verifies instead.
 * ``Content-MD5`` on DeleteObjects for profiles that require it.
+
+With ``fast_path`` (the default) the handle also owns the `_fast.FastTransport`
+(one aiohttp session and pool) that the data-plane calls of its stores use;
+both are created together and closed together.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from aiostore import ClosedError
 
 from ._config import S3Config
 from ._errors import ADAPTER, boundary
+from ._fast import FastTransport
 from ._redact import install_log_redaction
 
 __all__ = ["ClientHandle"]
@@ -93,6 +98,9 @@ class ClientHandle:
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
+        self._transport: FastTransport | None = None
+        #: the core's connect timeout (``TimeoutOptions.connect``), set before `open`
+        self.connect_timeout: float | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._client is not None else "new"
@@ -136,8 +144,31 @@ class ClientHandle:
                 )
             )
         _install_hooks(client, config)
+        if config.fast_path:
+            with boundary("open"):
+                await self._open_transport(session, client, stack)
         self._stack, self._client = stack, client
         self._loop, self._pid = asyncio.get_running_loop(), os.getpid()
+
+    async def _open_transport(self, session: Any, client: Any, stack: contextlib.AsyncExitStack) -> None:
+        limits = [x for x in (self._config.connect_timeout, self.connect_timeout) if x is not None]
+        transport = FastTransport(
+            self._config,
+            client,
+            connect_timeout=min(limits),
+            ca_bundle=session.get_config_variable("ca_bundle"),
+        )
+        try:
+            await transport.open()
+        except BaseException:
+            await stack.aclose()
+            raise
+        stack.push_async_callback(transport.aclose)
+        self._transport = transport
+
+    def transport(self) -> FastTransport | None:
+        """The fast path's transport once the client exists (None with ``fast_path=False``)."""
+        return self._transport
 
     def _check_binding(self) -> None:
         if os.getpid() != self._pid:
@@ -148,6 +179,6 @@ class ClientHandle:
     async def aclose(self) -> None:
         """Close the client and its pool; safe to call twice."""
         self._closed = True
-        stack, self._stack, self._client = self._stack, None, None
+        stack, self._stack, self._client, self._transport = self._stack, None, None, None
         if stack is not None:
             await stack.aclose()

@@ -45,6 +45,8 @@ class S3Options(TypedDict, total=False):
         max_pool_connections: the connection pool size (default 32).
         connect_timeout, read_timeout: seconds (defaults 10 and 60).
         anonymous: send unsigned requests (public buckets).
+        fast_path: send GET, PUT, HEAD, DELETE, UploadPart and ListObjectsV2 signed
+            here through aiohttp (default True); False sends everything through aiobotocore.
     """
 
     name: str
@@ -66,6 +68,7 @@ class S3Options(TypedDict, total=False):
     connect_timeout: float
     read_timeout: float
     anonymous: bool
+    fast_path: bool
 
 
 _SSE_ALIASES = {
@@ -101,6 +104,7 @@ class S3Config:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     anonymous: bool = False
+    fast_path: bool = True
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
@@ -206,6 +210,7 @@ def parse_options(options: Mapping[str, Any], *, need_bucket: bool = True) -> S3
         connect_timeout=_number("connect_timeout", get("connect_timeout", 10.0), float),
         read_timeout=_number("read_timeout", get("read_timeout", 60.0), float),
         anonymous=_flag(get("anonymous", False)),
+        fast_path=_flag(get("fast_path", True)),
     )  # fmt: skip
 
 

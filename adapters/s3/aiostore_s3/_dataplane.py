@@ -1,8 +1,14 @@
-"""The data plane: every request that carries object bytes, in one module.
+"""The data plane: every request that carries object bytes, plus HEAD, DELETE and listings.
 
-PutObject, UploadPart and GetObject go through these functions and nothing
-else, so that a later fast path (SigV4 signing plus the shared aiohttp
-session) replaces this module alone. Callers wrap them in `_errors.boundary`.
+Two implementations of one `DataPlane` protocol:
+
+* `BotoPlane`: through the aiobotocore client (``fast_path=False``, and where the
+  fast path hands a bucket back);
+* `_fastplane.FastPlane`: SigV4-signed requests on the shared aiohttp session.
+
+Both take botocore-named parameters (``ContentType``, ``ChecksumCRC32C``,
+``Range``, ...) and return aiostore values, so the adapter does not know which
+one it talks to. Callers wrap the calls in `_errors.boundary`.
 
 `S3ReadStream` turns a GetObject body into large chunks (1 MiB reads rather
 than botocore's 1 KiB iteration) and checks the full-object checksum at the end.
@@ -13,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from aiostore import Object, ReadStream
+from aiostore import Object, Page, ReadStream
 
-from ._checksums import Verifier
+from ._checksums import Verifier, as_bytes
 from ._errors import boundary
+from ._listing import from_head, list_params, page_from_response
 
-__all__ = ["CHUNK_SIZE", "EmptyStream", "S3ReadStream", "get_object", "put_object", "upload_part"]
+__all__ = ["CHUNK_SIZE", "Body", "BotoPlane", "DataPlane", "EmptyStream", "S3ReadStream"]
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -31,23 +38,85 @@ class Body(Protocol):
     def close(self) -> None: ...
 
 
-async def put_object(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    """PutObject; ``params["Body"]`` is bytes."""
-    response: dict[str, Any] = await client.put_object(**params)
-    return response
+class DataPlane(Protocol):
+    """The object calls of one bucket; ``key`` includes the work dir, ``path`` does not."""
+
+    async def put_object(
+        self, key: str, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """PutObject: the answer's ETag, VersionId and checksum fields."""
+
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """UploadPart (``number`` is 1-based): ETag and checksum fields."""
+
+    async def get_object(
+        self, path: str, key: str, params: Mapping[str, Any]
+    ) -> tuple[Object, Body, Mapping[str, str]]:
+        """GetObject: the object, its unread body and the response headers."""
+
+    async def head_object(self, path: str, key: str, params: Mapping[str, Any]) -> Object:
+        """HeadObject."""
+
+    async def delete_object(self, key: str) -> None:
+        """DeleteObject (a missing key succeeds)."""
+
+    async def list_objects(
+        self, prefix: str, *, recursive: bool, page_size: int, token: str | None, work_dir: str
+    ) -> Page:
+        """One ListObjectsV2 page under ``prefix``, paths relative to ``work_dir``."""
 
 
-async def upload_part(client: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    """UploadPart; ``params["Body"]`` is bytes."""
-    response: dict[str, Any] = await client.upload_part(**params)
-    return response
+class BotoPlane:
+    """The data plane through the aiobotocore client."""
 
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
 
-async def get_object(client: Any, params: Mapping[str, Any]) -> tuple[dict[str, Any], Body]:
-    """GetObject: the response fields and its still unread body."""
-    response: dict[str, Any] = await client.get_object(**params)
-    body: Body = response.pop("Body")
-    return response, body
+    def __repr__(self) -> str:
+        return f"<BotoPlane {self._bucket}>"
+
+    async def put_object(
+        self, key: str, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        data = as_bytes(body)
+        response: dict[str, Any] = await self._client.put_object(
+            Bucket=self._bucket, Key=key, Body=data, ContentLength=len(data), **params
+        )
+        return response
+
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        data = as_bytes(body)
+        response: dict[str, Any] = await self._client.upload_part(
+            Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number,
+            Body=data, ContentLength=len(data), **params,
+        )  # fmt: skip
+        return response
+
+    async def get_object(
+        self, path: str, key: str, params: Mapping[str, Any]
+    ) -> tuple[Object, Body, Mapping[str, str]]:
+        response: dict[str, Any] = await self._client.get_object(Bucket=self._bucket, Key=key, **params)
+        body: Body = response.pop("Body")
+        headers: Mapping[str, str] = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        return from_head(path, response), body, headers
+
+    async def head_object(self, path: str, key: str, params: Mapping[str, Any]) -> Object:
+        return from_head(path, await self._client.head_object(Bucket=self._bucket, Key=key, **params))
+
+    async def delete_object(self, key: str) -> None:
+        await self._client.delete_object(Bucket=self._bucket, Key=key)
+
+    async def list_objects(
+        self, prefix: str, *, recursive: bool, page_size: int, token: str | None, work_dir: str
+    ) -> Page:
+        params = list_params(self._bucket, prefix, recursive=recursive, page_size=page_size, token=token)
+        response = await self._client.list_objects_v2(**params)
+        return page_from_response(response, work_dir, prefix)
 
 
 class S3ReadStream(ReadStream):

@@ -28,7 +28,6 @@ __all__ = [
     "iter_segments",
     "list_params",
     "page_from_response",
-    "total_size",
 ]
 
 
@@ -101,23 +100,6 @@ def page_from_response(response: Mapping[str, Any], work_dir: str, prefix: str) 
     keyed.sort(key=lambda item: item[0])
     token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
     return Page(entries=[obj for _, obj in keyed], next_token=token)
-
-
-async def total_size(client: Any, bucket: str, prefix: str) -> tuple[int, int]:
-    """Count and bytes of every object under ``prefix``, one page in memory at a time."""
-    count = size = 0
-    token: str | None = None
-    while True:
-        params = list_params(bucket, prefix, recursive=True, page_size=1000, token=token)
-        with boundary("statistical"):
-            response = await client.list_objects_v2(**params)
-        for entry in response.get("Contents") or ():
-            if not str(entry["Key"]).endswith("/"):
-                count += 1
-                size += int(entry.get("Size") or 0)
-        token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
-        if not token:
-            return count, size
 
 
 async def iter_segments(client: Any, bucket: str, work_dir: str, directory: str) -> AsyncIterator[Segment]:

@@ -55,6 +55,8 @@ def copy_source_sse_params(config: S3Config) -> dict[str, Any]:
 
 
 def _check_extra(extra: Mapping[str, Any], op: str) -> None:
+    if not extra:
+        return
     unknown = sorted(set(extra) - EXTRA_KEYS)
     if unknown:
         raise InvalidArgumentError(
@@ -63,6 +65,8 @@ def _check_extra(extra: Mapping[str, Any], op: str) -> None:
 
 
 def _encryption(config: S3Config, extra: Mapping[str, Any]) -> dict[str, Any]:
+    if not extra and config.sse is None and config.sse_kms_key_id is None and config.sse_customer_key is None:
+        return {}
     params: dict[str, Any] = {}
     sse = sse_mode(extra.get("sse", config.sse))
     kms_key = extra.get("sse_kms_key_id", config.sse_kms_key_id)
@@ -106,7 +110,8 @@ def write_params(
     storage_class = extra.get("storage_class", config.storage_class)
     if storage_class:
         params["StorageClass"] = str(storage_class)
-    for key, name in _HEADERS.items():
-        if extra.get(key) is not None:
-            params[name] = str(extra[key])
+    if extra:
+        for key, name in _HEADERS.items():
+            if extra.get(key) is not None:
+                params[name] = str(extra[key])
     return params | _encryption(config, extra)

@@ -33,9 +33,9 @@ from aiostore import (
     WriteOptions,
 )
 
-from . import _dataplane
 from ._checksums import upload_params
 from ._config import S3Config
+from ._dataplane import DataPlane
 from ._errors import ADAPTER, boundary
 from ._listing import iter_segments
 from ._params import copy_source_sse_params, read_params, require_conditional_write, write_params
@@ -81,6 +81,9 @@ class SegmentOps(abc.ABC):
     @abc.abstractmethod
     async def _client(self) -> Any: ...
 
+    @abc.abstractmethod
+    async def _plane(self) -> DataPlane: ...
+
     def _key(self, path: str) -> str:
         return self._config.work_dir + path
 
@@ -109,13 +112,11 @@ class SegmentOps(abc.ABC):
         } | read_params(self._config)
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
-        body = data if isinstance(data, bytes) else bytes(data)
-        params = self._part_params(segment, index) | {"Body": body, "ContentLength": len(body)}
-        params |= upload_params(self._config.checksum, body)
-        client = await self._client()
+        params = read_params(self._config) | upload_params(self._config.checksum, data)
+        plane = await self._plane()
         with boundary("write_segment", segment.path):
-            response = await _dataplane.upload_part(client, params)
-        part = Part(index=index, size=len(body), etag=response.get("ETag"))
+            response = await plane.upload_part(self._key(segment.path), segment.id, index + 1, data, params)
+        part = Part(index=index, size=memoryview(data).nbytes, etag=response.get("ETag"))
         sums = {name: response[name] for name in _CHECKSUM_FIELDS if response.get(name)}
         self._uploaded.setdefault(segment.id, {})[index + 1] = _Uploaded(part, sums)
         return part

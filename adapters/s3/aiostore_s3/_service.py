@@ -44,6 +44,7 @@ class S3Service(ServiceAdapter):
         return f"<S3Service {self._config!r}>"
 
     async def open(self) -> None:
+        self._handle.connect_timeout = self.timeouts.connect
         await self._handle.open()
 
     async def aclose(self) -> None:

@@ -14,17 +14,39 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Protocol
 from urllib.parse import quote
 
-__all__ = ["UNSIGNED_PAYLOAD", "Credentials", "SigV4Signer", "canonical_query", "uri_encode_path"]
+__all__ = [
+    "UNSIGNED_PAYLOAD",
+    "Credentials",
+    "CredentialsLike",
+    "SigV4Signer",
+    "canonical_query",
+    "uri_encode_path",
+]
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _UNRESERVED = "-_.~"
+
+
+class CredentialsLike(Protocol):
+    """What signing needs: our `Credentials` or botocore's frozen ``ReadOnlyCredentials``."""
+
+    @property
+    def access_key(self) -> str: ...
+
+    @property
+    def secret_key(self) -> str: ...
+
+    @property
+    def token(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +80,24 @@ class SigV4Signer:
         self.region = region
         self.service = service
         self._keys: dict[tuple[str, str], bytes] = {}
+        self._second = -1
+        self._stamp = ""
+        self._scopes: dict[str, str] = {}
+
+    def _now(self) -> str:
+        """``X-Amz-Date`` for this second, formatted once per second."""
+        second = int(time.time())
+        if second != self._second:
+            self._stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+            self._second = second
+        return self._stamp
+
+    def _scope(self, day: str) -> str:
+        scope = self._scopes.get(day)
+        if scope is None:
+            scope = f"{day}/{self.region}/{self.service}/aws4_request"
+            self._scopes = {day: scope}
+        return scope
 
     def _signing_key(self, secret: str, day: str) -> bytes:
         cached = self._keys.get((secret, day))
@@ -74,9 +114,9 @@ class SigV4Signer:
         method: str,
         host: str,
         path: str,
-        query: Mapping[str, str],
+        query: Mapping[str, str] | str,
         headers: Mapping[str, str],
-        credentials: Credentials,
+        credentials: CredentialsLike,
         *,
         payload_hash: str = UNSIGNED_PAYLOAD,
         now: datetime | None = None,
@@ -84,26 +124,27 @@ class SigV4Signer:
         """The headers to send: ``headers`` plus host, date, content hash, token and Authorization.
 
         ``path`` is the already-encoded request path (see `uri_encode_path`);
+        ``query`` is a mapping, or a string already in canonical form (`canonical_query`);
         header names in ``headers`` may have any case; all of them are signed.
         """
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        stamp = now.strftime("%Y%m%dT%H%M%SZ") if now is not None else self._now()
         day = stamp[:8]
-        signed = {name.lower(): " ".join(str(value).split()) for name, value in headers.items()}
-        signed["host"] = host
-        signed["x-amz-date"] = stamp
-        signed["x-amz-content-sha256"] = payload_hash
+        signed = {"host": host, "x-amz-content-sha256": payload_hash, "x-amz-date": stamp}
+        for name, value in headers.items():
+            signed[name.lower()] = str(value)  # sent as given; signed with runs of spaces folded
         if credentials.token:
             signed["x-amz-security-token"] = credentials.token
         names = sorted(signed)
-        canonical_headers = "".join(f"{name}:{signed[name]}\n" for name in names)
         signed_names = ";".join(names)
-        request = "\n".join(
-            (method, path, canonical_query(query), canonical_headers, signed_names, payload_hash)
-        )
-        scope = f"{day}/{self.region}/{self.service}/aws4_request"
-        to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(request.encode()).hexdigest()}"
+        canonical = query if isinstance(query, str) else canonical_query(query)
+        lines = [method, path, canonical]
+        lines += [f"{name}:{' '.join(signed[name].split())}" for name in names]
+        lines += ["", signed_names, payload_hash]
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        scope = self._scope(day)
+        to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
         key = self._signing_key(credentials.secret_key, day)
-        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = hmac.digest(key, to_sign.encode(), "sha256").hex()
         signed["authorization"] = (
             f"{_ALGORITHM} Credential={credentials.access_key}/{scope}, "
             f"SignedHeaders={signed_names}, Signature={signature}"

@@ -7,6 +7,7 @@ documents S3 sends; nothing of the SDK is mocked.
 from __future__ import annotations
 
 import logging
+import socket
 
 import aiohttp
 import pytest
@@ -145,3 +146,22 @@ def test_sdk_debug_logs_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
         logger.debug("Signature:\n%s", "f" * 64)
     assert "f" * 64 not in caplog.text
     assert "Signature" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("exc", "applied"),
+    [
+        (EndpointConnectionError(endpoint_url="http://h", error=socket.gaierror("no such host")), False),
+        # aiobotocore wraps a reset after the request went out in the same class
+        (EndpointConnectionError(endpoint_url="http://h", error=aiohttp.ClientOSError(104, "reset")), True),
+        (aiohttp.ClientOSError(104, "reset"), True),
+        (aiohttp.ServerDisconnectedError(), True),
+        (aiohttp.ConnectionTimeoutError(), False),
+        (aiohttp.SocketTimeoutError(), True),
+    ],
+)
+def test_only_a_failed_connect_says_the_request_was_not_sent(exc: BaseException, applied: bool) -> None:
+    with pytest.raises(aiostore.StorageError) as info, boundary("init_segment", "x"):
+        raise exc
+    assert info.value.retryable
+    assert info.value.may_have_applied is applied

@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
-from aiostore_s3._sigv4 import Credentials, SigV4Signer, uri_encode_path
+from aiostore_s3._sigv4 import Credentials, SigV4Signer, canonical_query, uri_encode_path
 from botocore.auth import S3SigV4Auth  # type: ignore[import-untyped,unused-ignore]
 from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped,unused-ignore]
 from botocore.credentials import Credentials as BotoCredentials  # type: ignore[import-untyped,unused-ignore]
@@ -45,6 +45,39 @@ CASES = [
         "PUT", "bucket/a.bin", {"partNumber": "3", "uploadId": "abc~def"}, {}, b"x" * 100, id="part"
     ),
     pytest.param("DELETE", "bucket/a.bin", {}, {}, b"", id="delete"),
+    pytest.param(
+        "GET",
+        "bucket",
+        {"list-type": "2", "prefix": "w/ünï +%&=?#", "max-keys": "1000", "encoding-type": "url"},
+        {},
+        b"",
+        id="list-url-encoded-recursive",
+    ),
+    pytest.param(
+        "GET",
+        "bucket/dir/a b+c%20d#e?f&g=h;i,j@k~l.bin",
+        {},
+        {"Range": "bytes=5-", "If-Match": '"0123abcd"', "x-amz-checksum-mode": "ENABLED"},
+        b"",
+        id="get-range-if-match",
+    ),
+    pytest.param(
+        "PUT",
+        "bucket/sse.bin",
+        {},
+        {
+            "x-amz-server-side-encryption-customer-algorithm": "AES256",
+            "x-amz-server-side-encryption-customer-key": "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=",
+            "x-amz-server-side-encryption-customer-key-md5": "bWQ1bWQ1bWQ1bWQ1bWQ1bQ==",
+            "x-amz-storage-class": "STANDARD_IA",
+            "Cache-Control": "max-age=60",
+            "If-None-Match": "*",
+            "Content-MD5": "XUFAKrxLKna5cZ2REBfFkg==",
+        },
+        b"hello",
+        id="put-sse-c-conditional",
+    ),
+    pytest.param("HEAD", "bucket/emoji-\U0001f389 (1).txt", {}, {"If-Match": '"x"'}, b"", id="head-emoji"),
 ]
 
 
@@ -83,6 +116,34 @@ def test_signature_matches_botocore(
     )
     assert ours["authorization"] == expected["authorization"]
     assert ours["x-amz-content-sha256"] == expected["x-amz-content-sha256"]
+
+
+@pytest.mark.parametrize(("method", "path", "query", "headers", "body"), CASES)
+def test_a_canonical_query_string_signs_like_the_mapping(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+) -> None:
+    """The fast path signs the query string it sends; it must equal the mapping's canonical form."""
+    signer = SigV4Signer("us-east-1")
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    path = uri_encode_path("/" + path)
+    by_mapping = signer.sign(method, HOST, path, query, headers, creds, now=when)
+    by_string = signer.sign(method, HOST, path, canonical_query(query), headers, creds, now=when)
+    assert by_mapping == by_string
+
+
+def test_the_clock_is_read_per_second() -> None:
+    signer = SigV4Signer("us-east-1")
+    creds = Credentials("AKID", "secret")
+    stamp = signer.sign("GET", HOST, "/b/k", "", {}, creds)["x-amz-date"]
+    assert len(stamp) == 16
+    assert stamp.endswith("Z")
+    assert (
+        abs(
+            datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) - datetime.now(UTC)
+        ).total_seconds()
+        < 5
+    )
 
 
 def test_secret_is_not_in_the_repr() -> None:

@@ -1,0 +1,284 @@
+"""`FastPlane`: the data-plane calls of one bucket over `FastTransport`.
+
+It takes the same botocore-named parameters as `_dataplane.BotoPlane` (built
+by `_params` and `_checksums`) and turns them into S3 headers with one table,
+so both planes send the same request. Answers become aiostore values directly
+(`Object` from response headers, `Page` from `_xml.parse_list`).
+
+A bucket that turns out to live in another region than the signing one is
+served by the botocore plane from then on (its redirector handles it).
+
+Example:
+    >>> plane = FastPlane(transport, target, config, fallback=BotoPlane(client, "bucket"))
+    >>> obj = await plane.head_object("a.txt", "dir/a.txt", {})
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from xml.etree.ElementTree import ParseError
+
+import aiohttp
+
+from aiostore import Object, Page, ServiceUnavailableError
+
+from ._config import S3Config
+from ._dataplane import Body, BotoPlane
+from ._errors import ADAPTER
+from ._fast import BufferPayload, FastTransport, Target, WrongRegionError
+from ._sigv4 import canonical_query, uri_encode_path
+from ._xml import parse_list
+
+__all__ = ["FastBody", "FastPlane", "object_from_headers"]
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_HEADERS: Mapping[str, str] = {
+    "ContentType": "content-type",
+    "CacheControl": "cache-control",
+    "ContentDisposition": "content-disposition",
+    "ContentEncoding": "content-encoding",
+    "ContentLanguage": "content-language",
+    "StorageClass": "x-amz-storage-class",
+    "ServerSideEncryption": "x-amz-server-side-encryption",
+    "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id",
+    "SSECustomerAlgorithm": "x-amz-server-side-encryption-customer-algorithm",
+    "IfNoneMatch": "if-none-match",
+    "IfMatch": "if-match",
+    "Range": "range",
+    "ChecksumCRC32C": "x-amz-checksum-crc32c",
+    "ChecksumCRC32": "x-amz-checksum-crc32",
+    "ContentMD5": "content-md5",
+}
+_ANSWER_CHECKSUMS = {"ChecksumCRC32C": "x-amz-checksum-crc32c", "ChecksumCRC32": "x-amz-checksum-crc32"}
+_META = "x-amz-meta-"
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+
+
+def request_headers(params: Mapping[str, Any]) -> dict[str, str]:
+    """S3 headers for botocore-named parameters (SSE-C key encoded and hashed like botocore)."""
+    headers: dict[str, str] = {}
+    for name, value in params.items():
+        header = _HEADERS.get(name)
+        if header is not None:
+            headers[header] = str(value)
+        elif name == "Metadata":
+            for key, item in value.items():
+                headers[_META + key] = item
+        elif name == "SSECustomerKey":
+            raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+            headers["x-amz-server-side-encryption-customer-key"] = base64.b64encode(raw).decode("ascii")
+            digest = hashlib.md5(raw, usedforsecurity=False).digest()
+            headers["x-amz-server-side-encryption-customer-key-md5"] = base64.b64encode(digest).decode(
+                "ascii"
+            )
+        else:
+            raise TypeError(f"the S3 fast path has no header for {name!r}")
+    return headers
+
+
+_last_date: tuple[str, datetime | None] = ("", None)
+
+
+def _http_date(text: str | None) -> datetime | None:
+    """``Wed, 21 Oct 2015 07:28:00 GMT`` as an aware datetime (what botocore gives)."""
+    global _last_date
+    if not text:
+        return None
+    if text == _last_date[0]:  # objects written in the same second share it
+        return _last_date[1]
+    try:
+        _, day, month, year, clock, _ = text.split()
+        hour, minute, second = clock.split(":")
+        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except (ValueError, KeyError):
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            when = None
+    _last_date = (text, when)
+    return when
+
+
+def _whole_size(headers: Mapping[str, str]) -> int | None:
+    content_range = headers.get("Content-Range")
+    if content_range and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        if total.isdigit():
+            return int(total)
+    length = headers.get("Content-Length")
+    return int(length) if length is not None and length.isdigit() else None
+
+
+def object_from_headers(path: str, headers: Mapping[str, str]) -> Object:
+    """The object a HEAD or GET answer describes (the fields botocore's `from_head` reads)."""
+    metadata = {
+        name[11:]: value
+        for name, value in headers.items()
+        if len(name) > 11 and name[10] == "-" and name[:11].lower() == _META
+    }
+    return Object(
+        path=path,
+        size=_whole_size(headers),
+        updated_at=_http_date(headers.get("Last-Modified")),
+        content_type=headers.get("Content-Type"),
+        etag=headers.get("ETag"),
+        storage_class=headers.get("x-amz-storage-class") or "STANDARD",
+        version=headers.get("x-amz-version-id"),
+        metadata=metadata,
+    )
+
+
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """The whole (small) body; a cancelled or failed read drops the connection."""
+    try:
+        return await response.read()
+    except BaseException:
+        response.close()
+        raise
+
+
+class FastBody:
+    """A GET body read in large chunks: whole chunks up to the advertised length."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self._left = response.content_length
+
+    async def read(self, amt: int | None = None) -> bytes:
+        content = self._response.content
+        if amt is None:
+            return await content.read()
+        if self._left is None:
+            return await content.read(amt)
+        wanted = min(amt, self._left)
+        if wanted <= 0:
+            return b""
+        data = await content.readexactly(wanted)
+        self._left -= wanted
+        return data
+
+    def close(self) -> None:
+        self._response.release()
+
+
+def _redirectable(
+    method: Callable[Concatenate[FastPlane, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[FastPlane, P], Coroutine[Any, Any, T]]:
+    """Serve the call with the botocore plane once the bucket proved to be elsewhere."""
+    name = method.__name__
+
+    async def call(self: FastPlane, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if not self.redirected:
+            try:
+                return await method(self, *args, **kwargs)
+            except WrongRegionError as exc:
+                self.redirected = True
+                logger.info(
+                    "bucket in region %s: data plane handed to botocore",
+                    exc.headers.get("x-amz-bucket-region"),
+                )
+        fallback: Callable[P, Coroutine[Any, Any, T]] = getattr(self.fallback, name)
+        return await fallback(*args, **kwargs)
+
+    return call
+
+
+class FastPlane:
+    """GET, PUT, HEAD, DELETE, UploadPart and ListObjectsV2 of one bucket, signed here."""
+
+    def __init__(
+        self, transport: FastTransport, target: Target, config: S3Config, *, fallback: BotoPlane
+    ) -> None:
+        self._transport = transport
+        self._target = target
+        self.fallback = fallback
+        self.redirected = False
+        self._checksum_mode = config.profile.checksum_mode and config.checksum in ("crc32c", "crc32")
+
+    def __repr__(self) -> str:
+        return f"<FastPlane {self._target!r}{' redirected' if self.redirected else ''}>"
+
+    def _path(self, key: str) -> str:
+        return self._target.prefix + uri_encode_path("/" + key)
+
+    @_redirectable
+    async def put_object(
+        self, key: str, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return await self._put(self._path(key), "", body, params)
+
+    @_redirectable
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        query = canonical_query({"partNumber": str(number), "uploadId": upload_id})
+        return await self._put(self._path(key), query, body, params)
+
+    async def _put(
+        self, path: str, query: str, body: bytes | memoryview, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        payload = BufferPayload(body)
+        response = await self._transport.send(
+            self._target, "PUT", path, query, request_headers(params), payload
+        )
+        await _read(response)
+        headers = response.headers
+        answer = {"ETag": headers.get("ETag"), "VersionId": headers.get("x-amz-version-id")}
+        for name, header in _ANSWER_CHECKSUMS.items():
+            if header in headers:
+                answer[name] = headers[header]
+        return answer
+
+    @_redirectable
+    async def get_object(
+        self, path: str, key: str, params: Mapping[str, Any]
+    ) -> tuple[Object, Body, Mapping[str, str]]:
+        headers = request_headers(params)
+        if self._checksum_mode and "range" not in headers:  # ranges come back without one
+            headers["x-amz-checksum-mode"] = "ENABLED"
+        response = await self._transport.send(self._target, "GET", self._path(key), "", headers)
+        return object_from_headers(path, response.headers), FastBody(response), response.headers
+
+    @_redirectable
+    async def head_object(self, path: str, key: str, params: Mapping[str, Any]) -> Object:
+        response = await self._transport.send(
+            self._target, "HEAD", self._path(key), "", request_headers(params)
+        )
+        response.release()
+        return object_from_headers(path, response.headers)
+
+    @_redirectable
+    async def delete_object(self, key: str) -> None:
+        response = await self._transport.send(self._target, "DELETE", self._path(key), "", {})
+        await _read(response)
+
+    @_redirectable
+    async def list_objects(
+        self, prefix: str, *, recursive: bool, page_size: int, token: str | None, work_dir: str
+    ) -> Page:
+        query = {"list-type": "2", "prefix": prefix, "max-keys": str(page_size), "encoding-type": "url"}
+        if not recursive:
+            query["delimiter"] = "/"
+        if token:
+            query["continuation-token"] = token
+        response = await self._transport.send(
+            self._target, "GET", self._target.prefix or "/", canonical_query(query), {}
+        )
+        body = await _read(response)
+        try:
+            return parse_list(body, work_dir=work_dir, prefix=prefix)
+        except (KeyError, ValueError, ParseError, UnicodeDecodeError) as exc:
+            raise ServiceUnavailableError(
+                f"ListObjectsV2 answered an unreadable page ({type(exc).__name__})", adapter=ADAPTER
+            ) from exc

@@ -1,0 +1,137 @@
+"""The fast path's parsing and header building, checked against references without a server.
+
+The listing scanner is checked against `ElementTree` on generated listings;
+SSE-C headers and dates against botocore's own functions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import quote_plus
+from xml.sax.saxutils import escape
+
+from aiostore_s3._fastplane import object_from_headers, request_headers
+from aiostore_s3._xml import parse_error, parse_list, scan_list, tree_list
+from botocore.handlers import sse_md5  # type: ignore[import-untyped,unused-ignore]
+from botocore.utils import parse_timestamp  # type: ignore[import-untyped,unused-ignore]
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multidict import CIMultiDict
+
+from aiostore import ObjectType
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+# characters XML 1.0 can carry (raw listings); url-encoded listings take any
+XML_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
+    min_size=1,
+    max_size=20,
+)
+
+
+def _listing(
+    keys: list[str], prefixes: list[str], *, url: bool, token: str | None, pretty: bool = False
+) -> str:
+    def enc(key: str) -> str:
+        return quote_plus(key, safe="/") if url else escape(key)
+
+    gap = "\n  " if pretty else ""
+    contents = "".join(
+        f"<Contents>{gap}<Key>{enc(key)}</Key>{gap}"
+        f"<LastModified>2025-03-0{1 + i % 9}T10:11:12.000Z</LastModified>"
+        f"{gap}<ETag>&quot;{i:032x}&quot;</ETag><Size>{i * 7}</Size><Owner><ID>o</ID></Owner>"
+        f"<StorageClass>STANDARD</StorageClass>{gap}</Contents>{gap}"
+        for i, key in enumerate(keys)
+    )
+    common = "".join(f"<CommonPrefixes><Prefix>{enc(p)}</Prefix></CommonPrefixes>" for p in prefixes)
+    more = f"<NextContinuationToken>{escape(token)}</NextContinuationToken>" if token else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{NS}"><Name>b</Name>'
+        f"<Prefix>{enc('w/')}</Prefix><KeyCount>{len(keys)}</KeyCount><MaxKeys>1000</MaxKeys>"
+        f"{'<EncodingType>url</EncodingType>' if url else ''}"
+        f"<IsTruncated>{'true' if token else 'false'}</IsTruncated>"
+        f"{contents}{common}{more}</ListBucketResult>"
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    keys=st.lists(XML_TEXT, max_size=6),
+    prefixes=st.lists(XML_TEXT, max_size=3),
+    url=st.booleans(),
+    pretty=st.booleans(),
+    token=st.none() | st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30),
+)
+def test_the_scanner_reads_what_elementtree_reads(
+    keys: list[str], prefixes: list[str], url: bool, pretty: bool, token: str | None
+) -> None:
+    text = _listing(keys, prefixes, url=url, token=token, pretty=pretty)
+    scanned, tree = scan_list(text), tree_list(text)
+    assert scanned.files == tree.files
+    assert scanned.prefixes == tree.prefixes == prefixes
+    assert scanned.next_token == tree.next_token == token
+    assert [file[0] for file in scanned.files] == keys
+    assert all(file[3] is not None and file[3].startswith('"') for file in scanned.files)
+
+
+def test_a_page_merges_files_and_dirs_in_key_order() -> None:
+    text = _listing(["w/b.txt", "w/d/", "w/z.txt"], ["w/c/", "w/y/"], url=True, token="next")
+    page = parse_list(text.encode(), work_dir="w/", prefix="w/")
+    file, folder = ObjectType.FILE, ObjectType.DIR
+    assert [(obj.path, obj.type) for obj in page.entries] == [
+        ("b.txt", file), ("c/", folder), ("y/", folder), ("z.txt", file),
+    ]  # fmt: skip
+    assert page.next_token == "next"
+    first = page.entries[0]
+    assert (first.size, first.etag, first.storage_class) == (0, '"' + "0" * 32 + '"', "STANDARD")
+    assert first.updated_at == datetime(2025, 3, 1, 10, 11, 12, tzinfo=UTC)
+
+
+def test_unusual_bodies_go_through_elementtree() -> None:
+    text = _listing(["w/a"], [], url=False, token=None).replace(
+        "<Key>w/a</Key>", "<Key><![CDATA[w/a&b]]></Key>"
+    )
+    page = parse_list(text.encode(), work_dir="w/", prefix="w/")
+    assert [obj.path for obj in page.entries] == ["a&b"]
+
+
+def test_error_bodies() -> None:
+    body = b'<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>gone &amp; lost</Message></Error>'
+    assert parse_error(body) == ("NoSuchKey", "gone & lost")
+    assert parse_error(b"") == ("", "")
+    assert parse_error(b"<Error><Code>broken") == ("", "")
+    assert parse_error(b"<html>proxy error</html>") == ("", "")
+
+
+def test_sse_c_headers_equal_botocores() -> None:
+    for key in (b"k" * 32, "s" * 32):
+        params = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+        ours = request_headers(params)
+        sse_md5(params)
+        assert ours["x-amz-server-side-encryption-customer-key"] == params["SSECustomerKey"]
+        assert ours["x-amz-server-side-encryption-customer-key-md5"] == params["SSECustomerKeyMD5"]
+        assert ours["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+
+
+def test_write_parameters_become_headers() -> None:
+    headers = request_headers(
+        {"ContentType": "text/plain", "Metadata": {"k": "v"}, "StorageClass": "STANDARD_IA",
+         "IfNoneMatch": "*", "ChecksumCRC32C": "AAAAAA==", "ContentMD5": "x"}
+    )  # fmt: skip
+    assert headers == {
+        "content-type": "text/plain", "x-amz-meta-k": "v", "x-amz-storage-class": "STANDARD_IA",
+        "if-none-match": "*", "x-amz-checksum-crc32c": "AAAAAA==", "content-md5": "x",
+    }  # fmt: skip
+
+
+def test_head_answers_become_objects_like_botocore_reads_them() -> None:
+    when = "Wed, 21 Oct 2015 07:28:00 GMT"
+    headers = CIMultiDict(
+        {"Content-Length": "10", "Content-Range": "bytes 0-9/99", "Last-Modified": when, "ETag": '"e"',
+         "Content-Type": "text/plain", "x-amz-meta-Color": "blue", "X-Amz-Version-Id": "v1"},
+    )  # fmt: skip
+    obj = object_from_headers("a.txt", headers)
+    assert obj.updated_at == parse_timestamp(when)
+    assert (obj.size, obj.etag, obj.content_type, obj.storage_class) == (99, '"e"', "text/plain", "STANDARD")
+    assert dict(obj.metadata) == {"Color": "blue"}
+    assert obj.version == "v1"
