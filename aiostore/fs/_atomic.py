@@ -14,7 +14,6 @@ import errno
 import os
 import threading
 from collections.abc import Mapping
-from typing import BinaryIO
 
 from .._errors import AlreadyExistsError, StorageError
 from .._types import Object
@@ -22,9 +21,10 @@ from ._hop import ADAPTER
 from ._meta import describe, write_meta
 from ._root import Root
 
-__all__ = ["Staged", "copy_fd", "write_all"]
+__all__ = ["Staged", "copy_fd", "write_all", "writev_all"]
 
 _COPY_CHUNK = 8 * 1024 * 1024
+_IOV_MAX = 1024  # POSIX guarantees 16; Linux takes 1024 buffers per writev
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS})
 _NO_FAST_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
 
@@ -34,6 +34,20 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def writev_all(fd: int, buffers: list[memoryview]) -> None:
+    """``os.writev`` until every byte of every (non-empty) buffer is written, in order."""
+    first = 0
+    while first < len(buffers):
+        written = os.writev(fd, buffers[first : first + _IOV_MAX])
+        while written:
+            size = buffers[first].nbytes
+            if written < size:
+                buffers[first] = buffers[first][written:]
+                break
+            written -= size
+            first += 1
 
 
 def copy_fd(src: int, dst: int) -> None:
@@ -64,13 +78,7 @@ class Staged:
         self.tmp = root.temp_for(final)
         self._xattrs = xattrs
         self._fsync = fsync
-        self.file: BinaryIO | None = None
         self.fd = root.create_exclusive(self.tmp)
-
-    def attach(self) -> BinaryIO:
-        """A buffered file object that takes over the descriptor (for streaming writes)."""
-        self.file = open(self.fd, "wb", closefd=True)  # noqa: SIM115 - closed by publish/discard
-        return self.file
 
     def publish(
         self,
@@ -83,8 +91,6 @@ class Staged:
     ) -> Object:
         """Make the file visible as ``final`` and describe it; on any failure, discard."""
         try:
-            if self.file is not None:
-                self.file.flush()
             stored = self._xattrs and write_meta(self.fd, content_type, metadata)
             if self._fsync:
                 os.fsync(self.fd)
@@ -101,18 +107,15 @@ class Staged:
 
     def discard(self) -> None:
         """Close and remove the temporary file; safe to call twice."""
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError):
             self._close()
         with contextlib.suppress(OSError):
             os.unlink(self.tmp)
         self.root.prune(os.path.dirname(self.tmp))
 
     def _close(self) -> None:
-        file, fd = self.file, self.fd
-        self.file, self.fd = None, -1
-        if file is not None:
-            file.close()
-        elif fd >= 0:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
             os.close(fd)
 
     def _install(self, key: str, if_not_exists: bool) -> None:

@@ -101,7 +101,7 @@ class FileOps:
     def write(
         self, key: str, data: bytes | memoryview, options: WriteOptions, cancel: threading.Event
     ) -> Object:
-        staged = self.open_write(key, options, attach=False)
+        staged = self.open_write(key, options)
         try:
             write_all(staged.fd, data)
         except BaseException:
@@ -111,16 +111,12 @@ class FileOps:
             key, options.content_type, options.metadata, if_not_exists=options.if_not_exists, cancel=cancel
         )
 
-    def open_write(self, key: str, options: WriteOptions, *, attach: bool = True) -> Staged:
-        """A temporary file for ``key`` (a buffered file attached when ``attach``)."""
+    def open_write(self, key: str, options: WriteOptions) -> Staged:
+        """A temporary file for ``key``, open for writing."""
         final = self.root.resolve(key, op="write")
         if options.if_not_exists and os.path.isfile(final):
             raise Staged.already_exists(key)
-        staged = self.settings.staged(final)
-        if attach:
-            with _discarding_on_error(staged):
-                staged.attach()
-        return staged
+        return self.settings.staged(final)
 
     # -- changing ---------------------------------------------------------------
     def delete(self, key: str) -> None:
