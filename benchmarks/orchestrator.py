@@ -114,7 +114,7 @@ def _run_worker(job: Job, rep: int, timeout: float) -> Record:
 
 def _job(env: TargetEnv, settings: Settings, workloads: list[str], client: str, rep: int) -> Job:
     return Job(
-        target=env.name, client=client, workloads=workloads, bucket=env.bucket,
+        target=env.name, client=client, workloads=workloads, bucket=env.bucket_for(workloads),
         prefix=f"runs/{client}/r{rep}/", server=env.server, count=env.small_count,
         object_size=settings.object_size, concurrency=settings.concurrency, large_size=env.large_size,
         large_key=env.large_key, part_size=settings.part_size, part_concurrency=settings.part_concurrency,

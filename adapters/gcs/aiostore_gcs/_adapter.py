@@ -26,12 +26,13 @@ from aiostore._types import (
 )
 
 from ._batch import BATCH_LIMIT, batch_delete
-from ._client import GCSClient, iter_objects, object_url, raise_for_response
+from ._client import GCSClient, iter_objects
 from ._config import StoreOptions, round_chunk
 from ._errors import gcs_errors
+from ._fast import delete_object, get_resource
 from ._listing import list_page
 from ._objects import Keys, from_resource, write_fields
-from ._reader import open_download, read_all
+from ._reader import fetch_bytes, open_download
 from ._segments import SegmentUploads
 from ._signing import Signer
 from ._writer import ResumableWriteStream
@@ -39,7 +40,12 @@ from ._writer import ResumableWriteStream
 __all__ = ["CAPABILITIES", "LIMITS", "GCSAdapter"]
 
 CAPABILITIES = Capabilities(
-    reach=True, segments=True, list_segments=True, if_not_exists=True, if_match_read=True, service=True,
+    reach=True,
+    segments=True,
+    list_segments=True,
+    if_not_exists=True,
+    if_match_read=True,
+    service=True,
 )
 LIMITS = Limits(
     min_segment_size=1,  # compose joins objects of any size
@@ -68,6 +74,7 @@ class GCSAdapter(Adapter):
         self._options, self._client, self._owns_client = options, client, owns_client
         self._bucket = options.name
         self._keys = Keys(options.work_dir)
+        self._routes = client.routes(options.name)
         self._signer: Signer | None = None
         self._segments = SegmentUploads(
             client, options.name, self._keys, write_small=self.write_once, delete_keys=self._delete_keys
@@ -86,21 +93,17 @@ class GCSAdapter(Adapter):
 
     async def open(self) -> None:
         with gcs_errors("open"):
-            await self._client.open(self.timeouts.connect)
+            await self._client.open(self.timeouts.connect, self.timeouts)
 
     async def aclose(self) -> None:
+        await self._segments.aclose()
         if self._owns_client:
             await self._client.aclose()
-
-    def _url(self, path: str) -> str:
-        return object_url(self._client.options.endpoint, self._bucket, self._keys.key(path))
 
     # -- objects ---------------------------------------------------------------
     async def stat(self, path: str) -> Object:
         with gcs_errors("stat", path):
-            resource = await self._client.storage.download_metadata(
-                self._bucket, self._keys.key(path), timeout=int(self._client.options.timeout)
-            )
+            resource = await get_resource(self._client, self._routes.object(self._keys.key(path)))
         return from_resource(resource, path)
 
     async def open_read(
@@ -108,22 +111,33 @@ class GCSAdapter(Adapter):
     ) -> ReadStream:
         with gcs_errors("read", path):
             return await open_download(
-                self._client, self._bucket, self._keys.key(path), path,
-                offset=offset, size=size, pin=if_match, stat=self.stat,
+                self._client,
+                self._bucket,
+                self._keys.key(path),
+                path,
+                offset=offset,
+                size=size,
+                pin=if_match,
+                stat=self.stat,
             )
 
     async def read_bytes(self, path: str, *, offset: int, size: int | None) -> bytes:
         with gcs_errors("read", path):
-            stream = await open_download(
-                self._client, self._bucket, self._keys.key(path), path,
-                offset=offset, size=size, pin=None, stat=self.stat,
+            return await fetch_bytes(
+                self._client,
+                self._routes.object(self._keys.key(path), "alt=media"),
+                path,
+                offset=offset,
+                size=size,
+                stat=self.stat,
             )
-        return await read_all(stream)
 
     async def write_once(self, path: str, data: bytes | memoryview, options: WriteOptions) -> Object:
         with gcs_errors("write", path, overrides=_exists_errors(options)):
             resource = await self._client.upload_bytes(
-                self._bucket, self._keys.key(path), data,
+                self._bucket,
+                self._keys.key(path),
+                data,
                 content_type=options.content_type or _DEFAULT_TYPE,
                 fields=write_fields(options.metadata, options.extra, "write"),
                 if_not_exists=options.if_not_exists,
@@ -137,8 +151,12 @@ class GCSAdapter(Adapter):
         with gcs_errors("write", path):
             fields = write_fields(options.metadata, options.extra, "write")
         return ResumableWriteStream(
-            self._client, self._bucket, self._keys.key(path), path,
-            content_type=options.content_type or _DEFAULT_TYPE, fields=fields,
+            self._client,
+            self._bucket,
+            self._keys.key(path),
+            path,
+            content_type=options.content_type or _DEFAULT_TYPE,
+            fields=fields,
             if_not_exists=options.if_not_exists,
             chunk_size=self._options.chunk_size or round_chunk(part_size),
             small_write=lambda data: self.write_once(path, data, options),
@@ -149,12 +167,7 @@ class GCSAdapter(Adapter):
         # Retried by the core like every delete: a retry after an applied DELETE is a no-op,
         # unless another writer recreated the object in between (the same holds on S3).
         with gcs_errors("delete", path):
-            await self._delete_url(self._url(path), {})
-
-    async def _delete_url(self, url: str, params: dict[str, str]) -> None:
-        async with await self._client.request("DELETE", url, params=params, check=False) as resp:
-            if resp.status >= 400 and resp.status != 404:
-                await raise_for_response(resp)
+            await delete_object(self._client, self._routes.object(self._keys.key(path)))
 
     async def delete_many(self, paths: Sequence[str]) -> None:
         with gcs_errors("delete"):
@@ -163,10 +176,10 @@ class GCSAdapter(Adapter):
     async def _delete_keys(self, keys: Sequence[str]) -> None:
         """Delete in batches of 100; missing keys succeed, the first other failure is raised."""
         if len(keys) == 1:
-            await self._delete_url(object_url(self._client.options.endpoint, self._bucket, keys[0]), {})
+            await delete_object(self._client, self._routes.object(keys[0]))
             return
         for start in range(0, len(keys), BATCH_LIMIT):
-            failures = await batch_delete(self._client, self._bucket, keys[start:start + BATCH_LIMIT])
+            failures = await batch_delete(self._client, self._bucket, keys[start : start + BATCH_LIMIT])
             if failures:
                 key, error = failures[0]
                 raise error.with_context(path=self._keys.path(key))
@@ -178,8 +191,12 @@ class GCSAdapter(Adapter):
     async def _rewrite(self, src: str, dst: str, params: dict[str, str]) -> None:
         """``objects.rewrite``; gcloud-aio loops on ``rewriteToken`` until GCS reports done."""
         await self._client.storage.copy(
-            self._bucket, self._keys.key(src), self._bucket, new_name=self._keys.key(dst),
-            params=params, timeout=int(self._client.options.timeout),
+            self._bucket,
+            self._keys.key(src),
+            self._bucket,
+            new_name=self._keys.key(dst),
+            params=params,
+            timeout=int(self._client.options.timeout),
         )
 
     async def move(self, src: str, dst: str) -> None:
@@ -198,7 +215,8 @@ class GCSAdapter(Adapter):
         for attempt in range(_PINNED_DELETE_ATTEMPTS):
             try:
                 with gcs_errors("move", path, overrides={412: ConditionNotMetError}):
-                    await self._delete_url(self._url(path), {"ifGenerationMatch": generation})
+                    url = self._routes.object(self._keys.key(path), f"ifGenerationMatch={generation}")
+                    await delete_object(self._client, url)
                 return
             except StorageError as error:
                 if not error.retryable or attempt + 1 == _PINNED_DELETE_ATTEMPTS:
@@ -210,18 +228,24 @@ class GCSAdapter(Adapter):
             if self._signer is None:
                 self._signer = Signer.from_service_data(self._client.service_data())
             return self._signer.sign(
-                self._client.options.endpoint, self._bucket, self._keys.key(path),
-                method=method.upper(), expires=math.ceil(expires),
+                self._client.options.endpoint,
+                self._bucket,
+                self._keys.key(path),
+                method=method.upper(),
+                expires=math.ceil(expires),
             )
 
     # -- listing ---------------------------------------------------------------
-    async def list_page(
-        self, directory: str, *, recursive: bool, page_size: int, token: str | None
-    ) -> Page:
+    async def list_page(self, directory: str, *, recursive: bool, page_size: int, token: str | None) -> Page:
         with gcs_errors("list", directory, overrides={404: StoragerNotFoundError}):
             return await list_page(
-                self._client, self._bucket, self._keys, directory,
-                recursive=recursive, page_size=min(page_size, LIMITS.max_page_size), token=token,
+                self._client,
+                self._bucket,
+                self._keys,
+                directory,
+                recursive=recursive,
+                page_size=min(page_size, LIMITS.max_page_size),
+                token=token,
             )
 
     async def statistical(self) -> Statistics:

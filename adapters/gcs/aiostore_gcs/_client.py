@@ -20,12 +20,13 @@ from urllib.parse import quote
 import aiohttp
 from gcloud.aio.storage import Storage
 
+from aiostore import TimeoutOptions
 from aiostore._errors import ClosedError, IntegrityError, StorageError
 
 from ._checksums import crc32c_b64
 from ._config import ClientOptions
 from ._errors import ADAPTER, gcs_errors
-from ._objects import dashed
+from ._fast import Routes, list_objects, raise_for_response, upload_multipart
 
 __all__ = ["GCSClient", "iter_objects", "object_url", "raise_for_response"]
 
@@ -42,6 +43,13 @@ def object_url(root: str, bucket: str, key: str) -> str:
     return f"{root}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(key, safe='')}"
 
 
+def _covers(timeouts: TimeoutOptions | None, read_timeout: float) -> bool:
+    """Whether the core's per-attempt and stall timeouts fire before ``read_timeout`` would."""
+    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
+        return False
+    return timeouts.attempt <= read_timeout and timeouts.stall <= read_timeout
+
+
 class GCSClient:
     """Owns the HTTP session; `storage` is the gcloud-aio client sharing it."""
 
@@ -54,20 +62,37 @@ class GCSClient:
         self._storage: Storage | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connect_timeout: float | None = options.timeout
+        self._routes: dict[str, Routes] = {}
+        self._auth: dict[str, str] = {}
+        self._token: str | None = None
+        self._timeouts: dict[int, aiohttp.ClientTimeout] = {}
+        self._reads_covered = True
+        #: the timeout of the fast path's calls (see `open`)
+        self.fast_timeout = self._timeout(options.timeout)
 
     def __repr__(self) -> str:
         return f"GCSClient({self.options!r}, state={self._state.value})"
 
     # -- lifecycle -------------------------------------------------------------
-    async def open(self, connect_timeout: float | None = None) -> None:
+    async def open(
+        self, connect_timeout: float | None = None, timeouts: TimeoutOptions | None = None
+    ) -> None:
         """Create the session now (inside the running loop); idempotent.
 
         ``connect_timeout`` (the core's ``timeouts.connect``) bounds establishing
         a connection; ``options.timeout`` bounds a read that moves no byte.
+        When every opener's core ``timeouts`` bound a call (``attempt``) and a
+        stream (``stall``) at least as tightly, the fast path's one-answer calls
+        go without a read timer, which aiohttp would re-arm on every packet.
         """
         if self._state is _State.NEW:
             self._connect_timeout = connect_timeout
+        self._reads_covered = self._reads_covered and _covers(timeouts, self.options.timeout)
+        self.fast_timeout = self._timeout(None if self._reads_covered else self.options.timeout)
         self._ensure()
+
+    def _timeout(self, sock_read: float | None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=sock_read)
 
     async def aclose(self) -> None:
         """Close the session; safe to call twice."""
@@ -97,15 +122,18 @@ class GCSClient:
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self._connect_timeout, sock_read=opts.timeout
         )
-        session = aiohttp.ClientSession(timeout=timeout)
+        session = aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
         service_file: Any = opts.service_file
         if isinstance(service_file, Mapping):
             service_file = io.StringIO(json.dumps(dict(service_file)))
         try:
             with gcs_errors("connect"):
                 storage = Storage(
-                    service_file=service_file, token=opts.token, session=session,  # type: ignore[arg-type]
-                    api_root=opts.endpoint, api_is_dev=opts.anonymous,
+                    service_file=service_file,
+                    token=opts.token,
+                    session=session,  # type: ignore[arg-type]
+                    api_root=opts.endpoint,
+                    api_is_dev=opts.anonymous,
                 )
         except StorageError:
             session.detach()  # no connection was made: nothing to close, no warning
@@ -123,12 +151,25 @@ class GCSClient:
         assert self._session is not None
         return self._session
 
+    def routes(self, bucket: str) -> Routes:
+        """The URLs of ``bucket``'s objects, built once."""
+        routes = self._routes.get(bucket)
+        if routes is None:
+            routes = self._routes[bucket] = Routes(self.options.endpoint, bucket)
+        return routes
+
     # -- requests ----------------------------------------------------------------
-    async def auth_headers(self) -> dict[str, str]:
+    async def auth(self) -> Mapping[str, str]:
+        """The credential headers (none when anonymous); rebuilt only when the token changes.
+
+        The mapping is shared: copy it before adding headers.
+        """
         if self.options.anonymous:
-            return {}
+            return self._auth
         token = await self.storage.token.get()
-        return {"Authorization": f"Bearer {token}"}
+        if token != self._token:
+            self._token, self._auth = token, {"Authorization": f"Bearer {token}"}
+        return self._auth
 
     def service_data(self) -> Mapping[str, Any]:
         """The parsed credentials file (for signing and the default project)."""
@@ -136,18 +177,29 @@ class GCSClient:
         return data
 
     async def request(
-        self, method: str, url: str, *, params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None, data: Any = None, check: bool = True,
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        check: bool = True,
     ) -> aiohttp.ClientResponse:
         """Send one request with credentials; error statuses raise unless ``check`` is False."""
-        all_headers = {**(headers or {}), **await self.auth_headers()}
+        all_headers = {**(headers or {}), **await self.auth()}
         response = await self.session.request(method, url, params=params, headers=all_headers, data=data)
         if check and response.status >= 400:
             await raise_for_response(response)
         return response
 
     async def call_json(
-        self, method: str, url: str, *, params: Mapping[str, str] | None = None, body: Any = None,
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
     ) -> dict[str, Any]:
         """A JSON API call: the decoded answer (``{}`` for an empty body)."""
         data = None if body is None else json.dumps(body).encode()
@@ -158,25 +210,45 @@ class GCSClient:
         return decoded
 
     async def list_page(
-        self, bucket: str, *, prefix: str, delimiter: str | None = None, token: str | None = None,
-        start: str | None = None, page_size: int = 1000, fields: str | None = None,
+        self,
+        bucket: str,
+        *,
+        prefix: str,
+        delimiter: str | None = None,
+        token: str | None = None,
+        start: str | None = None,
+        page_size: int = 1000,
+        fields: str | None = None,
     ) -> dict[str, Any]:
         """One page of ``objects.list`` (gcloud-aio's single-page call, never its gather-all helper)."""
         optional = {"delimiter": delimiter, "pageToken": token, "startOffset": start, "fields": fields}
         params = {"prefix": prefix, "maxResults": str(page_size)} | {k: v for k, v in optional.items() if v}
-        page: dict[str, Any] = await self.storage.list_objects(
-            bucket, params=params, timeout=int(self.options.timeout)
-        )
-        return page
+        return await list_objects(self, self.routes(bucket).list, params)
 
-    def upload_timeout(self, size: int) -> int:
-        return int(self.options.timeout + size / _MIN_RATE)
+    def upload_timeout(self, size: int) -> aiohttp.ClientTimeout:
+        """The session's connect and read timeouts plus a total that grows with ``size``
+        (`fast_timeout` when the core's timeouts bound the call)."""
+        if self._reads_covered:
+            return self.fast_timeout
+        total = int(self.options.timeout + size / _MIN_RATE)
+        timeout = self._timeouts.get(total)
+        if timeout is None:
+            timeout = self._timeouts[total] = aiohttp.ClientTimeout(
+                total=total, sock_connect=self._connect_timeout, sock_read=self.options.timeout
+            )
+        return timeout
 
     async def upload_bytes(
-        self, bucket: str, key: str, data: bytes | memoryview, *, content_type: str,
-        fields: Mapping[str, Any], if_not_exists: bool,
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | memoryview,
+        *,
+        content_type: str,
+        fields: Mapping[str, Any],
+        if_not_exists: bool,
     ) -> dict[str, Any]:
-        """One multipart upload (object resource plus media) through gcloud-aio.
+        """One multipart upload (object resource plus media).
 
         ``fields`` are resource fields in the JSON API's camelCase.
 
@@ -185,11 +257,14 @@ class GCSClient:
         """
         payload = bytes(data)
         crc = crc32c_b64(payload)
-        params = {"ifGenerationMatch": "0"} if if_not_exists else {}
-        resource: dict[str, Any] = await self.storage.upload(
-            bucket, key, payload, content_type=content_type, parameters=params,
-            metadata={**dashed(fields), "crc32c": crc}, force_resumable_upload=False,
-            timeout=self.upload_timeout(len(payload)),
+        resource = await upload_multipart(
+            self,
+            self.routes(bucket),
+            key,
+            payload,
+            content_type=content_type,
+            resource={**fields, "crc32c": crc},
+            if_not_exists=if_not_exists,
         )
         await self.check_stored_crc(bucket, key, resource, crc)
         return resource
@@ -209,8 +284,13 @@ class GCSClient:
 
 
 async def iter_objects(
-    client: GCSClient, bucket: str, prefix: str, *, delimiter: str | None = None,
-    fields: str | None = None, page_size: int = 1000,
+    client: GCSClient,
+    bucket: str,
+    prefix: str,
+    *,
+    delimiter: str | None = None,
+    fields: str | None = None,
+    page_size: int = 1000,
 ) -> AsyncIterator[dict[str, Any]]:
     """Each page of a listing, fetched only when the previous one is consumed."""
     token: str | None = None
@@ -222,13 +302,3 @@ async def iter_objects(
         token = page.get("nextPageToken")
         if not token:
             return
-
-
-async def raise_for_response(response: aiohttp.ClientResponse) -> None:
-    """Read an error answer and raise it the way gcloud-aio does, for `gcs_errors` to map."""
-    text = await response.text(errors="replace")
-    response.release()
-    raise aiohttp.ClientResponseError(
-        response.request_info, response.history,
-        status=response.status, message=text, headers=response.headers,
-    )

@@ -78,7 +78,9 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
 
 
 def response_error(
-    status: int, text: str, headers: Mapping[str, str] | None = None,
+    status: int,
+    text: str,
+    headers: Mapping[str, str] | None = None,
     overrides: Mapping[int, type[StorageError]] | None = None,
 ) -> StorageError:
     """The aiostore error for an HTTP error status and its body."""

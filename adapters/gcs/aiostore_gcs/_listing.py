@@ -29,6 +29,10 @@ from ._objects import Keys, from_resource
 __all__ = ["list_page"]
 
 _MAX_EMPTY_ROUNDS = 16  # pages made only of skipped names are fetched again, a few times
+#: what `from_resource` reads (GCS then leaves out ACLs, links and the rest; emulators may not)
+_FIELDS = (
+    "items(name,size,updated,id,md5Hash,contentType,generation,storageClass,metadata),prefixes,nextPageToken"
+)
 
 
 def _encode(start: str, last: str) -> str:
@@ -54,14 +58,17 @@ def _after(name: str) -> str:
 def _entries(page: dict[str, Any], keys: Keys, last: str | None) -> list[tuple[str, Object]]:
     """Files and directories of one answer, in name order, without hidden or repeated names."""
     found: dict[str, Object] = {}
-    for item in page.get("items", []):
+    root, hidden = keys.root, keys.is_hidden
+    cut = len(root)
+    for item in page.get("items", ()):
         name = item["name"]
-        if not name.endswith("/") and not keys.is_hidden(name):  # "dir/" markers are not files
-            found[name] = from_resource(item, keys.path(name))
-    for name in page.get("prefixes", []):
-        if not keys.is_hidden(name):
+        # names up to ``last`` were handed out already; "dir/" markers are not files
+        if (last is None or name > last) and not name.endswith("/") and not hidden(name):
+            found[name] = from_resource(item, name[cut:] if name.startswith(root) else name)
+    for name in page.get("prefixes", ()):
+        if (last is None or name > last) and not hidden(name):
             found[name] = Object(path=keys.path(name), type=ObjectType.DIR)
-    return sorted((name, obj) for name, obj in found.items() if last is None or name > last)
+    return sorted(found.items())
 
 
 def _furthest(page: dict[str, Any]) -> str | None:
@@ -70,15 +77,25 @@ def _furthest(page: dict[str, Any]) -> str | None:
 
 
 async def list_page(
-    client: GCSClient, bucket: str, keys: Keys, directory: str, *,
-    recursive: bool, page_size: int, token: str | None,
+    client: GCSClient,
+    bucket: str,
+    keys: Keys,
+    directory: str,
+    *,
+    recursive: bool,
+    page_size: int,
+    token: str | None,
 ) -> Page:
     """One page of the objects under ``directory`` (raw: the caller maps errors)."""
     start, last = _decode(token)
     for _ in range(_MAX_EMPTY_ROUNDS):
         answer = await client.list_page(
-            bucket, prefix=keys.key(directory), delimiter=None if recursive else "/",
-            start=start, page_size=page_size + 1,  # the name at ``start`` may come back once
+            bucket,
+            prefix=keys.key(directory),
+            delimiter=None if recursive else "/",
+            start=start,
+            page_size=page_size + 1,  # the name at ``start`` may come back once
+            fields=_FIELDS,
         )
         entries = _entries(answer, keys, last)
         taken = entries[:page_size]

@@ -10,7 +10,6 @@ read pinned to it uses ``ifGenerationMatch``.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Mapping
 from datetime import datetime
@@ -18,18 +17,18 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from aiostore._errors import InvalidArgumentError
-from aiostore._types import Object, ObjectType
+from aiostore._types import EMPTY_METADATA, Object
 
 __all__ = [
     "HIDDEN_DIR",
     "Keys",
-    "dashed",
     "from_headers",
     "from_resource",
     "write_fields",
 ]
 
 HIDDEN_DIR = ".aiostore-segments/"
+_HIDDEN_BELOW = "/" + HIDDEN_DIR
 
 
 class Keys:
@@ -43,11 +42,11 @@ class Keys:
         return self.root + path
 
     def path(self, key: str) -> str:
-        return key[len(self.root):] if key.startswith(self.root) else key
+        return key[len(self.root) :] if key.startswith(self.root) else key
 
     def is_hidden(self, key: str) -> bool:
         """Segment temporaries of this store, or of any store whose work dir is nested in it."""
-        return f"/{HIDDEN_DIR}" in f"/{key}"
+        return key.startswith(HIDDEN_DIR) or _HIDDEN_BELOW in key
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -63,26 +62,32 @@ def b64_to_hex(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        return base64.b64decode(value).hex()
+        return binascii.a2b_base64(value).hex()  # what base64.b64decode does, minus its checks
     except (binascii.Error, ValueError):
         return None
 
 
 def from_resource(resource: Mapping[str, Any], path: str) -> Object:
-    """An `Object` from a JSON API object resource."""
-    generation = str(resource["generation"]) if resource.get("generation") else None
+    """An `Object` (a file) from a JSON API object resource.
+
+    Called once per listed key, so it reads each field once; objects without
+    user metadata share one empty mapping.
+    """
+    get = resource.get
+    generation = get("generation")
+    generation = str(generation) if generation else None
+    metadata = get("metadata")
     return Object(
         path=path,
-        type=ObjectType.FILE,
-        size=int(resource.get("size", 0)),
-        updated_at=parse_time(resource.get("updated")),
-        id=resource.get("id"),
-        content_md5=b64_to_hex(resource.get("md5Hash")),
-        content_type=resource.get("contentType") or None,
+        size=int(get("size", 0)),
+        updated_at=parse_time(get("updated")),
+        id=get("id"),
+        content_md5=b64_to_hex(get("md5Hash")),
+        content_type=get("contentType") or None,
         etag=generation,
-        storage_class=resource.get("storageClass"),
+        storage_class=get("storageClass"),
         version=generation,
-        metadata=dict(resource.get("metadata") or {}),
+        metadata=dict(metadata) if metadata else EMPTY_METADATA,
     )
 
 
@@ -134,17 +139,10 @@ def write_fields(metadata: Mapping[str, str], extra: Mapping[str, Any], op: str)
         raise InvalidArgumentError(
             f"unsupported GCS write option(s) {', '.join(unknown)}; "
             f"valid: {', '.join(sorted(_EXTRA_FIELDS))}",
-            op=op, adapter="gcs",
+            op=op,
+            adapter="gcs",
         )
     fields: dict[str, Any] = {_EXTRA_FIELDS[name]: str(value) for name, value in extra.items()}
     if metadata:
         fields["metadata"] = dict(metadata)
     return fields
-
-
-def dashed(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """gcloud-aio's spelling of resource fields for uploads: ``storageClass`` -> ``storage-class``."""
-    def dash(name: str) -> str:
-        return "".join(f"-{c.lower()}" if c.isupper() else c for c in name)
-
-    return {dash(name): value for name, value in fields.items()}

@@ -15,17 +15,18 @@ import hashlib
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from yarl import URL
 
 from aiostore._adapter import ReadStream
 from aiostore._errors import ConditionNotMetError, IntegrityError, InvalidOffsetError
 from aiostore._types import Object
 
-from ._checksums import Crc32c
+from ._checksums import Crc32c, crc32c_b64
 from ._client import GCSClient, object_url, raise_for_response
 from ._errors import gcs_errors
 from ._objects import from_headers, goog_hashes
 
-__all__ = ["READ_CHUNK", "GCSReadStream", "open_download", "read_all"]
+__all__ = ["READ_CHUNK", "GCSReadStream", "fetch_bytes", "open_download", "read_all"]
 
 READ_CHUNK = 1024 * 1024
 Stat = Callable[[str], Awaitable[Object]]
@@ -49,11 +50,26 @@ class _Verifier:
 
     def check(self) -> None:
         actual = self._crc.b64() if self._crc is not None else base64.b64encode(self._md5.digest()).decode()
-        if self._seen != self.size or actual != self.expected:
+        self.compare(self._seen, actual)
+
+    def finish(self) -> None:
+        """The core `Verifier` protocol's name for `check` (a resumed read settles it)."""
+        self.check()
+
+    def check_whole(self, data: bytes) -> None:
+        """Check a body read in one piece (no running hash kept)."""
+        if self.name == "crc32c":
+            actual = crc32c_b64(data)
+        else:
+            actual = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        self.compare(len(data), actual)
+
+    def compare(self, seen: int, actual: str) -> None:
+        if seen != self.size or actual != self.expected:
             # Not retryable here: the bytes were already handed out, so resuming the
             # stream cannot fix them; `read_all` marks it retryable for whole reads.
             raise IntegrityError(
-                f"download does not match its {self.name}: got {self._seen} bytes hashing to "
+                f"download does not match its {self.name}: got {seen} bytes hashing to "
                 f"{actual}, expected {self.size} bytes hashing to {self.expected}",
                 retryable=False,
             )
@@ -68,6 +84,11 @@ class GCSReadStream(ReadStream):
         self.object = obj
         self._response = response
         self._verifier = verifier
+
+    def take_verifier(self) -> _Verifier | None:
+        """Hand the running whole-object check to the core's Reader for a resumed read."""
+        verifier, self._verifier = self._verifier, None
+        return verifier
 
     async def next_chunk(self) -> bytes:
         if self._response is None:
@@ -161,8 +182,15 @@ async def _at_end(stat: Stat, path: str, offset: int, pin: str | None) -> GCSRea
 
 
 async def open_download(
-    client: GCSClient, bucket: str, key: str, path: str, *,
-    offset: int, size: int | None, pin: str | None, stat: Stat,
+    client: GCSClient,
+    bucket: str,
+    key: str,
+    path: str,
+    *,
+    offset: int,
+    size: int | None,
+    pin: str | None,
+    stat: Stat,
 ) -> GCSReadStream:
     """Start a ranged download of ``key`` (raw: the caller maps errors)."""
     if pin is not None and not pin.isdigit():
@@ -186,3 +214,41 @@ async def open_download(
         raise
     obj = from_headers(response.headers, path, total)
     return GCSReadStream(response, obj, _verifier_for(response, total, start))
+
+
+async def fetch_bytes(
+    client: GCSClient,
+    url: URL,
+    path: str,
+    *,
+    offset: int,
+    size: int | None,
+    stat: Stat,
+) -> bytes:
+    """A whole read in one response, checked like a stream (raw: the caller maps errors).
+
+    ``url`` is the object's media URL (``?alt=media``). A checksum mismatch is
+    retryable: nothing was handed out yet.
+    """
+    if size == 0:
+        await _at_end(stat, path, offset, None)
+        return b""
+    auth = await client.auth()
+    headers = {**auth, **_range_header(offset, size)} if offset or size else auth
+    async with await client.session.get(url, headers=headers, timeout=client.fast_timeout) as response:
+        if response.status == 416:
+            response.close()  # fake-gcs-server closes the connection after its 416
+            await _at_end(stat, path, offset, None)
+            return b""
+        if response.status >= 400:
+            await raise_for_response(response)
+        total, start = _total_size(response)
+        verifier = _verifier_for(response, total, start)
+        data = await response.read()
+    if verifier is not None:
+        try:
+            verifier.check_whole(data)
+        except IntegrityError as error:
+            error.retryable = True
+            raise
+    return data

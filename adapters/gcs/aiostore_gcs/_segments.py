@@ -11,7 +11,9 @@ groups of 32 become intermediates, level by level, until one last compose
 writes the target with its content type and metadata (``ifGenerationMatch=0``
 for ``if_not_exists``). Part sources are pinned to the generation each upload
 returned. Temporaries are deleted after `complete` and by `abort`; listings of
-the store never show them.
+the store never show them. A part upload runs to the end even when its caller
+is cancelled, and `abort` waits for the ones in flight before deleting
+(`_inflight`), so no part lands after the abort.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from aiostore._types import Object, Part, Segment, WriteOptions
 
 from ._client import GCSClient, iter_objects, object_url, raise_for_response
 from ._errors import gcs_errors
+from ._inflight import PartTasks
 from ._objects import Keys, from_resource, parse_time, write_fields
 
 __all__ = ["COMPOSE_LIMIT", "SegmentUploads", "run_limited"]
@@ -66,12 +69,21 @@ class SegmentUploads:
     """The segment primitives of one storager; the adapter maps their errors."""
 
     def __init__(
-        self, client: GCSClient, bucket: str, keys: Keys, *,
+        self,
+        client: GCSClient,
+        bucket: str,
+        keys: Keys,
+        *,
         write_small: Callable[[str, bytes, WriteOptions], Awaitable[Object]],
         delete_keys: Callable[[Sequence[str]], Awaitable[None]],
     ) -> None:
         self._client, self._bucket, self._keys = client, bucket, keys
         self._write_small, self._delete_keys = write_small, delete_keys
+        self._parts = PartTasks()
+
+    async def aclose(self) -> None:
+        """Let part uploads still in flight finish (within the client timeout)."""
+        await self._parts.aclose(self._client.options.timeout)
 
     def _manifest(self, upload_id: str) -> str:
         return f"{self._keys.hidden}{upload_id}.json"
@@ -91,8 +103,12 @@ class SegmentUploads:
             "if_not_exists": options.if_not_exists,
         }
         resource = await self._client.upload_bytes(
-            self._bucket, self._manifest(upload_id), json.dumps(manifest).encode(),
-            content_type="application/json", fields={"metadata": {_PATH_FIELD: path}}, if_not_exists=False,
+            self._bucket,
+            self._manifest(upload_id),
+            json.dumps(manifest).encode(),
+            content_type="application/json",
+            fields={"metadata": {_PATH_FIELD: path}},
+            if_not_exists=False,
         )
         return Segment(path=path, id=upload_id, created_at=parse_time(resource.get("timeCreated")))
 
@@ -113,10 +129,18 @@ class SegmentUploads:
         return manifest
 
     async def write(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
+        # copied now: the upload may outlive the caller's buffer
+        return await self._parts.run(segment.id, index, self._write_part(segment, index, bytes(data)))
+
+    async def _write_part(self, segment: Segment, index: int, data: bytes) -> Part:
         await self._read_manifest(segment)
         resource = await self._client.upload_bytes(
-            self._bucket, self._part_key(segment.id, index), data,
-            content_type="application/octet-stream", fields={}, if_not_exists=False,
+            self._bucket,
+            self._part_key(segment.id, index),
+            data,
+            content_type="application/octet-stream",
+            fields={},
+            if_not_exists=False,
         )
         return Part(index=index, size=len(data), etag=str(resource["generation"]))
 
@@ -128,8 +152,11 @@ class SegmentUploads:
             content_type=options.content_type or manifest.get("content_type"),
             if_not_exists=if_not_exists,
         )
-        fields = (write_fields(options.metadata, options.extra, "complete_segment")
-                  if options.metadata or options.extra else dict(manifest.get("fields") or {}))
+        fields = (
+            write_fields(options.metadata, options.extra, "complete_segment")
+            if options.metadata or options.extra
+            else dict(manifest.get("fields") or {})
+        )
         sources, sizes = await self._sources(segment, parts)
         if not sources:
             obj = await self._write_small(segment.path, b"", merged)
@@ -148,7 +175,8 @@ class SegmentUploads:
         return obj
 
     async def abort(self, segment: Segment) -> None:
-        await self._remove(segment.id)
+        async with self._parts.closing(segment.id):
+            await self._remove(segment.id)
 
     async def in_progress(self, directory: str) -> AsyncIterator[Segment]:
         hidden = self._keys.hidden
@@ -159,7 +187,7 @@ class SegmentUploads:
                 if path is None or not name.endswith(".json") or not path.startswith(directory):
                     continue
                 created = parse_time(item.get("timeCreated"))
-                yield Segment(path=path, id=name[len(hidden):-5], created_at=created)
+                yield Segment(path=path, id=name[len(hidden) : -5], created_at=created)
 
     async def _sources(
         self, segment: Segment, parts: Sequence[Part] | None
@@ -176,9 +204,12 @@ class SegmentUploads:
 
     async def _uploaded_parts(self, upload_id: str) -> tuple[list[dict[str, Any]], int]:
         prefix = f"{self._dir(upload_id)}parts/"
-        items = [item async for page in iter_objects(self._client, self._bucket, prefix)
-                 for item in page.get("items", [])]
-        items.sort(key=lambda item: int(item["name"][len(prefix):]))
+        items = [
+            item
+            async for page in iter_objects(self._client, self._bucket, prefix)
+            for item in page.get("items", [])
+        ]
+        items.sort(key=lambda item: int(item["name"][len(prefix) :]))
         sources = [self._source(item["name"], item.get("generation")) for item in items]
         return sources, sum(int(item.get("size", 0)) for item in items)
 
@@ -194,7 +225,7 @@ class SegmentUploads:
         level = 0
         while len(sources) > COMPOSE_LIMIT:
             level += 1
-            groups = [sources[i:i + COMPOSE_LIMIT] for i in range(0, len(sources), COMPOSE_LIMIT)]
+            groups = [sources[i : i + COMPOSE_LIMIT] for i in range(0, len(sources), COMPOSE_LIMIT)]
             keys = [f"{self._dir(upload_id)}tree/{level}-{n:06d}" for n in range(len(groups))]
             plain = {"contentType": "application/octet-stream"}
             pairs = zip(keys, groups, strict=True)
@@ -203,7 +234,11 @@ class SegmentUploads:
         return sources
 
     async def _compose(
-        self, key: str, sources: list[dict[str, Any]], destination: dict[str, Any], *,
+        self,
+        key: str,
+        sources: list[dict[str, Any]],
+        destination: dict[str, Any],
+        *,
         if_not_exists: bool = False,
     ) -> dict[str, Any]:
         url = f"{object_url(self._client.options.endpoint, self._bucket, key)}/compose"

@@ -45,7 +45,7 @@ class GCSService(ServiceAdapter):
 
     async def open(self) -> None:
         with gcs_errors("open"):
-            await self._client.open(self.timeouts.connect)
+            await self._client.open(self.timeouts.connect, self.timeouts)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -61,7 +61,13 @@ class Signer:
         return cls(str(email), key)
 
     def sign(
-        self, endpoint: str, bucket: str, key: str, *, method: str, expires: int,
+        self,
+        endpoint: str,
+        bucket: str,
+        key: str,
+        *,
+        method: str,
+        expires: int,
         now: datetime | None = None,
     ) -> str:
         """A URL allowing ``method`` on ``bucket/key`` for ``expires`` seconds."""
@@ -74,13 +80,15 @@ class Signer:
         stamp, day = moment.strftime("%Y%m%dT%H%M%SZ"), moment.strftime("%Y%m%d")
         scope = f"{day}/auto/storage/goog4_request"
         resource = f"/{quote(bucket, safe='')}/{quote(key, safe='/~')}"
-        query = _canonical_query({
-            "X-Goog-Algorithm": _ALGORITHM,
-            "X-Goog-Credential": f"{self.client_email}/{scope}",
-            "X-Goog-Date": stamp,
-            "X-Goog-Expires": str(expires),
-            "X-Goog-SignedHeaders": "host",
-        })
+        query = _canonical_query(
+            {
+                "X-Goog-Algorithm": _ALGORITHM,
+                "X-Goog-Credential": f"{self.client_email}/{scope}",
+                "X-Goog-Date": stamp,
+                "X-Goog-Expires": str(expires),
+                "X-Goog-SignedHeaders": "host",
+            }
+        )
         request = "\n".join([method, resource, query, f"host:{parts.netloc}\n", "host", "UNSIGNED-PAYLOAD"])
         digest = hashlib.sha256(request.encode()).hexdigest()
         to_sign = "\n".join([_ALGORITHM, stamp, scope, digest])

@@ -53,9 +53,18 @@ class ResumableWriteStream(WriteStream):
     """One object written through a resumable session opened on the first full chunk."""
 
     def __init__(
-        self, client: GCSClient, bucket: str, key: str, path: str, *, content_type: str,
-        fields: Mapping[str, Any], if_not_exists: bool, chunk_size: int,
-        small_write: SmallWrite, to_object: ToObject,
+        self,
+        client: GCSClient,
+        bucket: str,
+        key: str,
+        path: str,
+        *,
+        content_type: str,
+        fields: Mapping[str, Any],
+        if_not_exists: bool,
+        chunk_size: int,
+        small_write: SmallWrite,
+        to_object: ToObject,
     ) -> None:
         self._client, self._bucket, self._key, self._path = client, bucket, key, path
         self._content_type, self._fields, self._if_not_exists = content_type, fields, if_not_exists

@@ -167,8 +167,11 @@ class GCSProxy:
         if self.rewrite_upload is not None and request.path.startswith("/upload/"):
             data = data.replace(*self.rewrite_upload)
         async with session.request(
-            request.method, self.upstream + request.path_qs,
-            headers=headers, data=data, allow_redirects=False,
+            request.method,
+            self.upstream + request.path_qs,
+            headers=headers,
+            data=data,
+            allow_redirects=False,
         ) as upstream:
             body = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}

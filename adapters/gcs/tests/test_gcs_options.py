@@ -18,7 +18,6 @@ def gcs_adapter(store: Store) -> GCSAdapter:
     return adapter
 
 
-
 @pytest.mark.parametrize("scheme", ["gs", "gcs"])
 def test_both_schemes_reach_the_adapter(scheme: str) -> None:
     store = aiostore.connect(f"{scheme}://my-bucket/some/dir", endpoint="http://127.0.0.1:1")

@@ -41,16 +41,20 @@ def _verify(url: str, method: str, service_account: dict[str, Any]) -> dict[str,
 
 
 async def _send(method: str, url: str, data: bytes | None = None) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as session, session.request(
-        method, yarl.URL(url, encoded=True), data=data
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, yarl.URL(url, encoded=True), data=data) as response,
+    ):
         return response.status, await response.read()
 
 
 @pytest.mark.parametrize("path", ["plain.bin", "dir with space/ünï+#?.bin"])
 async def test_signed_get_is_valid_and_served(
-    gcs_url: str, gcs_options: dict[str, Any], service_account: dict[str, Any],
-    fake_gcs_server: GCSServer, path: str,
+    gcs_url: str,
+    gcs_options: dict[str, Any],
+    service_account: dict[str, Any],
+    fake_gcs_server: GCSServer,
+    path: str,
 ) -> None:
     data = payload(5000, seed=9)
     async with aiostore.connect(gcs_url, **gcs_options) as store:
@@ -77,7 +81,9 @@ async def test_signed_put_uploads(
 
 
 async def test_emulator_host_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, gcs_bucket: str, fake_gcs_server: GCSServer,
+    monkeypatch: pytest.MonkeyPatch,
+    gcs_bucket: str,
+    fake_gcs_server: GCSServer,
     service_account: dict[str, Any],
 ) -> None:
     """Without ``endpoint`` the client reads STORAGE_EMULATOR_HOST (with http://)."""

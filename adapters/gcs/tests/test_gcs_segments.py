@@ -100,11 +100,11 @@ async def test_given_parts_are_pinned_to_their_generation(
 
 
 async def test_nested_store_uploads_stay_hidden(gcs_url: str, gcs_options: dict[str, Any]) -> None:
-    async with aiostore.connect(gcs_url, **gcs_options) as outer, aiostore.connect(
-        gcs_url + "/inner", **gcs_options
-    ) as inner:
+    async with (
+        aiostore.connect(gcs_url, **gcs_options) as outer,
+        aiostore.connect(gcs_url + "/inner", **gcs_options) as inner,
+    ):
         segment = await _upload(inner, "x.bin", [b"x"])
         assert [o async for o in outer.list("inner")] == []
         assert [o async for o in outer.list(recursive=True)] == []
         await inner.abort_segment(segment)
-

@@ -34,7 +34,6 @@ def service_client(svc: Service) -> GCSClient:
     return adapter._client
 
 
-
 @pytest.fixture
 def svc_options(fake_gcs_server: GCSServer) -> dict[str, Any]:
     return {"endpoint": fake_gcs_server.endpoint}
@@ -98,12 +97,14 @@ async def test_storagers_share_the_service_session(svc_options: dict[str, Any]) 
         await second.read("x")
 
 
-async def test_project_is_required_against_google(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
+async def test_project_is_required_against_google(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Refused before any request: nothing here reaches the network."""
-    for name in ("STORAGE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT",
-                 "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in (
+        "STORAGE_EMULATOR_HOST",
+        "GOOGLE_CLOUD_PROJECT",
+        "GCLOUD_PROJECT",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud credentials either
     async with aiostore.service("gcs") as svc:

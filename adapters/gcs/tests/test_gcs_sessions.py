@@ -21,7 +21,6 @@ def gcs_adapter(store: Store) -> GCSAdapter:
     return adapter
 
 
-
 async def test_session_is_lazy_and_closed_on_exit(gcs_url: str, gcs_options: dict[str, Any]) -> None:
     store = aiostore.connect(gcs_url, **gcs_options)
     client = gcs_adapter(store)._client
