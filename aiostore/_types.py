@@ -6,9 +6,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
+    "EMPTY_METADATA",
     "Capabilities",
     "Limits",
     "Object",
@@ -21,6 +22,32 @@ __all__ = [
     "StoragerInfo",
     "WriteOptions",
 ]
+
+
+class _EmptyMapping(dict[str, Any]):
+    """An empty dict that refuses changes, shared by every value with nothing in it."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("this empty mapping is shared and read-only; build a new dict instead")
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return _empty_mapping, ()
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+def _empty_mapping() -> _EmptyMapping:
+    return EMPTY_METADATA
+
+
+#: The metadata (and ``extra``) of values that have none: one shared, read-only empty dict.
+EMPTY_METADATA = _EmptyMapping()
 
 
 class ObjectType(enum.Enum):
@@ -50,7 +77,7 @@ class Object:
     etag: str | None = None
     storage_class: str | None = None
     version: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
+    metadata: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
 
     @property
     def is_dir(self) -> bool:
