@@ -37,7 +37,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]
     async with store.reader(request.match_info["path"]) as reader:
         obj = reader.object
-        response = web.StreamResponse(headers={"Content-Type": obj.content_type or "application/octet-stream"})
+        content_type = obj.content_type or "application/octet-stream"
+        response = web.StreamResponse(headers={"Content-Type": content_type})
         response.content_length = obj.size
         await response.prepare(request)
         async for chunk in reader:
