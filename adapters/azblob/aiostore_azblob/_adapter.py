@@ -49,7 +49,7 @@ _CAPABILITIES = Capabilities(
 
 
 class AzblobAdapter(Adapter):
-    """Every primitive over azure-storage-blob's aio client.
+    """Every primitive over azure-storage-blob's aio client, the hot ones on the fast path.
 
     Build it with ``aiostore.connect("azblob://container/dir", ...)``; a service
     hands out instances that share its connection.
@@ -106,8 +106,7 @@ class AzblobAdapter(Adapter):
     # -- objects ----------------------------------------------------------------
     async def stat(self, path: str) -> Object:
         with boundary("stat", path):
-            props = await self._scope.blob(path).get_blob_properties()
-        return self._scope.object(self._scope.key(path), props)
+            return await _reading.stat(self._scope, path)
 
     async def open_read(
         self, path: str, *, offset: int, size: int | None, if_match: str | None = None
@@ -118,9 +117,13 @@ class AzblobAdapter(Adapter):
         return await _writing.write_once(self._scope, path, data, options)
 
     async def delete(self, path: str) -> None:
+        fast = self._scope.fast
         with boundary("delete", path):
             try:
-                await self._scope.blob(path).delete_blob(delete_snapshots="include")
+                if fast is not None:
+                    await fast.delete(self._scope.key(path))
+                else:
+                    await self._scope.blob(path).delete_blob(delete_snapshots="include")
             except Exception as exc:
                 if not is_status(exc, 404):
                     raise

@@ -89,6 +89,9 @@ class AzblobConfig:
         validate_content: send and check transactional Content-MD5 on every request.
         chunk_size: bytes per ranged GET of a streaming read (at most 4 MiB).
         copy_timeout: seconds to wait for a server-side copy to finish.
+        fast_path: send Put Blob, Put Block, Get Blob, Get Blob Properties and
+            Delete Blob signed here through the shared session (shared key, SAS or
+            anonymous credentials); ``False`` keeps every call on the SDK.
     """
 
     name: str = ""
@@ -103,6 +106,7 @@ class AzblobConfig:
     validate_content: bool = True
     chunk_size: int = MAX_CHUNK
     copy_timeout: float = 600.0
+    fast_path: bool = True
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> AzblobConfig:
@@ -116,6 +120,7 @@ class AzblobConfig:
             values.setdefault("account_url", values.pop("endpoint"))
         values["work_dir"] = clean_work_dir(values.get("work_dir", ""))
         values["validate_content"] = _as_bool(values.get("validate_content", True), "validate_content")
+        values["fast_path"] = _as_bool(values.get("fast_path", True), "fast_path")
         chunk = _as_number(values.get("chunk_size", MAX_CHUNK), "chunk_size", 1, MAX_CHUNK)
         values["chunk_size"] = int(chunk)
         values["copy_timeout"] = _as_number(values.get("copy_timeout", 600.0), "copy_timeout", 0.001, 86400)

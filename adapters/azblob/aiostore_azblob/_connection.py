@@ -4,6 +4,10 @@ A `Connection` belongs to a service (or to a store opened on its own): it makes
 the aiohttp session and the service client lazily inside the running loop, and
 closes both once. Stores handed out by a service share its connection and never
 close it. A session passed in by the caller is used and never closed.
+
+With ``fast_path`` (the default) the connection also holds a `FastTransport` on
+the same session, and `Scope.fast` gives each container's `FastPlane`; None
+means the SDK serves every call (``fast_path=False`` or a token credential).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from aiostore import ClosedError, InvalidPathError, Object, ObjectType, WriteOpt
 
 from ._config import AzblobConfig
 from ._errors import ADAPTER
+from ._fast import FastTransport
+from ._fastplane import FastPlane
 
 __all__ = ["DEFAULT_CONTENT_TYPE", "Connection", "Scope", "md5_hex", "quote_etag"]
 
@@ -39,6 +45,8 @@ class Connection:
         self._session: aiohttp.ClientSession | None = None
         self._client: BlobServiceClient | None = None
         self._containers: dict[str, ContainerClient] = {}
+        self._fast: FastTransport | None = None
+        self._planes: dict[str, FastPlane] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
         self._closed = False
@@ -54,11 +62,11 @@ class Connection:
             return
         if self._closed:
             raise ClosedError("this azblob connection is closed", adapter=ADAPTER)
-        session = self.config.session or aiohttp.ClientSession(
-            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
-        )
+        session = self.config.session or _own_session()
         self._session = None if self.config.session else session
         self._client = self.config.make_client(session, connect_timeout)
+        if self.config.fast_path:
+            self._fast = FastTransport.create(session, self._client, connect_timeout=connect_timeout)
         self._loop = asyncio.get_running_loop()
         self._pid = os.getpid()
 
@@ -79,6 +87,16 @@ class Connection:
             found = self._containers[name] = client.get_container_client(name)
         return found
 
+    def plane(self, name: str) -> FastPlane | None:
+        """The fast plane of a container, or None when the SDK serves the data plane."""
+        self._check_binding()
+        if self._fast is None:
+            return None
+        found = self._planes.get(name)
+        if found is None:
+            found = self._planes[name] = FastPlane(self._fast, name)
+        return found
+
     def _check_binding(self) -> None:
         if os.getpid() != self._pid:
             raise ClosedError(
@@ -92,6 +110,10 @@ class Connection:
         self._closed = True
         client, self._client = self._client, None
         self._containers.clear()
+        self._planes.clear()
+        if self._fast is not None:
+            self._fast.closed = True
+            self._fast = None
         session, self._session = self._session, None
         try:
             if client is not None:
@@ -99,6 +121,15 @@ class Connection:
         finally:
             if session is not None:
                 await session.close()
+
+
+def _own_session() -> aiohttp.ClientSession:
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+    # aiohttp silently resends an idempotent request once when a reused connection
+    # breaks; the core owns retries (and ``may_have_applied``), so turn that off
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
 
 
 def quote_etag(etag: str | None) -> str | None:
@@ -142,6 +173,11 @@ class Scope:
 
     def container_client(self) -> ContainerClient:
         return self.connection.container(self.container)
+
+    @property
+    def fast(self) -> FastPlane | None:
+        """The container's fast plane; None when the SDK serves every call."""
+        return self.connection.plane(self.container)
 
     def blob(self, path: str) -> BlobClient:
         return self.connection.container(self.container).get_blob_client(self.key(path))

@@ -14,6 +14,11 @@
     408, 500 OperationTimedOut, request/response timeouts   StorageTimeoutError
     other 5xx, connection errors, truncated bodies          ServiceUnavailableError
 
+The fast path's error answers (`AzureResponseError`: status, ``x-ms-error-code``,
+message) go through the same status and code tables, so both paths raise the
+same aiostore error for the same answer. A connection that could not be made
+at all is ``may_have_applied=False``.
+
 Messages are rebuilt from the status, the error code and the first line of the
 service's message; anything that looks like a SAS signature or a key is redacted.
 """
@@ -23,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import aiohttp
 from azure.core import exceptions as az
@@ -43,7 +48,7 @@ from aiostore import (
     StorageTimeoutError,
 )
 
-__all__ = ["ADAPTER", "boundary", "is_status", "map_error", "redact"]
+__all__ = ["ADAPTER", "AzureResponseError", "boundary", "is_status", "map_error", "redact"]
 
 ADAPTER = "azblob"
 
@@ -79,6 +84,17 @@ _BY_STATUS: dict[int, type[StorageError]] = {
 }
 
 
+class AzureResponseError(Exception):
+    """An error answer of the service on the fast path (status, error code, message)."""
+
+    def __init__(self, status: int, code: str | None, message: str, headers: Mapping[str, str]) -> None:
+        super().__init__(f"HTTP {status} {code or ''}: {message}")
+        self.status_code = status
+        self.error_code = code
+        self.message = message
+        self.headers = headers
+
+
 def redact(text: str) -> str:
     """``text`` with SAS signatures and account keys replaced by ``***``."""
     return _SECRETS.sub(r"\1=***", text)
@@ -92,8 +108,8 @@ def _error_code(exc: az.HttpResponseError) -> str | None:
 
 
 def is_status(exc: BaseException, status: int) -> bool:
-    """Whether ``exc`` is an HTTP error with this status."""
-    return isinstance(exc, az.HttpResponseError) and exc.status_code == status
+    """Whether ``exc`` is an HTTP error (SDK or fast path) with this status."""
+    return isinstance(exc, (az.HttpResponseError, AzureResponseError)) and exc.status_code == status
 
 
 def _http_class(status: int | None, code: str | None) -> type[StorageError]:
@@ -111,14 +127,22 @@ def _summary(exc: BaseException) -> str:
     return redact(text.strip().splitlines()[0] if text.strip() else type(exc).__name__)[:300]
 
 
-def _http_error(exc: az.HttpResponseError) -> tuple[type[StorageError], str, float | None]:
-    status, code = exc.status_code, _error_code(exc)
+def _http_error(
+    exc: az.HttpResponseError | AzureResponseError,
+) -> tuple[type[StorageError], str, float | None]:
+    status: int | None
+    headers: Mapping[str, str]
+    if isinstance(exc, AzureResponseError):
+        status, code, headers = exc.status_code, exc.error_code, exc.headers
+    else:
+        status, code = exc.status_code, _error_code(exc)
+        headers = getattr(exc.response, "headers", {}) if exc.response is not None else {}
     cls = _http_class(status, code)
     label = f"HTTP {status}" + (f" {code}" if code else "")
     retry_after = None
-    if cls is RateLimitedError and exc.response is not None:
+    if cls is RateLimitedError:
         with contextlib.suppress(TypeError, ValueError):
-            retry_after = float(getattr(exc.response, "headers", {}).get("Retry-After", ""))
+            retry_after = float(headers.get("Retry-After", ""))
     return cls, f"{label}: {_summary(exc)}", retry_after
 
 
@@ -140,16 +164,27 @@ def map_error(exc: BaseException, *, op: str, path: str | None) -> StorageError:
     """The most specific aiostore error for ``exc`` (not raised: the caller chains it)."""
     if isinstance(exc, StorageError):
         return exc.with_context(op=op, path=path, adapter=ADAPTER)
-    if isinstance(exc, az.HttpResponseError) and exc.status_code is not None:
+    if isinstance(exc, (az.HttpResponseError, AzureResponseError)) and exc.status_code is not None:
         cls, message, retry_after = _http_error(exc)
         if cls is RateLimitedError:
             return RateLimitedError(message, retry_after=retry_after, op=op, path=path, adapter=ADAPTER)
         return cls(message, op=op, path=path, adapter=ADAPTER)
     cls = _other_class(exc)
-    return cls(f"{type(exc).__name__}: {_summary(exc)}", op=op, path=path, adapter=ADAPTER)
+    sent = False if isinstance(exc, aiohttp.ClientConnectorError) else None
+    return cls(
+        f"{type(exc).__name__}: {_summary(exc)}", op=op, path=path, adapter=ADAPTER, may_have_applied=sent
+    )
 
 
-_MAPPED = (az.AzureError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, TypeError)
+_MAPPED = (
+    az.AzureError,
+    AzureResponseError,
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    OSError,
+    ValueError,
+    TypeError,
+)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ so the service can return a transactional Content-MD5 that the SDK checks
 blob's stored MD5 when it has one: a mismatch raises `IntegrityError` instead of
 returning the last chunk. Chunks after the first carry ``If-Match`` with the
 first ETag, so a blob replaced mid-read gives `ConditionNotMetError`, never a mix.
+On the fast path (`Scope.fast`) each chunk is one signed Get Blob with the same
+range, ``x-ms-range-get-content-md5`` and ``If-Match`` headers the SDK sends.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ import hashlib
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobProperties
-from azure.storage.blob.aio import BlobClient
 
 from aiostore import (
     ConditionNotMetError,
@@ -28,7 +28,8 @@ from aiostore import (
 )
 
 from ._connection import Scope
-from ._errors import ADAPTER, boundary
+from ._errors import ADAPTER, boundary, is_status
+from ._fastplane import object_from_headers, total_size
 
 __all__ = ["BlobReadStream", "open_read"]
 
@@ -53,7 +54,7 @@ class BlobReadStream(ReadStream):
         self.object = obj
         self._scope = scope
         self._path = path
-        self._blob: BlobClient | None = scope.blob(path)
+        self._open = True
         self._pos = start
         self._end = end
         self._pending: bytes | None = None
@@ -86,11 +87,18 @@ class BlobReadStream(ReadStream):
         if self._pending is not None:
             chunk, self._pending = self._pending, None
             return chunk
-        if self._blob is None or self._pos >= self._end:
+        if not self._open or self._pos >= self._end:
             return b""
         length = min(self._scope.config.chunk_size, self._end - self._pos)
+        fast = self._scope.fast
         with boundary("read", self._path):
-            downloader = await self._blob.download_blob(
+            if fast is not None:
+                _, chunk = await fast.get(
+                    self._scope.key(self._path), self._pos, length, self.object.etag,
+                    validate=self._scope.config.validate_content,
+                )  # fmt: skip
+                return self._take(chunk)
+            downloader = await self._scope.blob(self._path).download_blob(
                 offset=self._pos, length=length, validate_content=self._scope.config.validate_content,
                 **_pin(self.object.etag),
             )  # fmt: skip
@@ -98,7 +106,7 @@ class BlobReadStream(ReadStream):
         return self._take(chunk)
 
     async def aclose(self) -> None:
-        self._blob = None
+        self._open = False
         self._pending = None
 
 
@@ -106,8 +114,7 @@ async def _empty(
     scope: Scope, path: str, offset: int, if_match: str | None, *, inside: bool
 ) -> BlobReadStream | None:
     """A stream of nothing at ``offset`` (at the end, or anywhere when ``inside``), else None."""
-    props = await scope.blob(path).get_blob_properties(**_pin(if_match))
-    obj = scope.object(scope.key(path), props)
+    obj = await stat(scope, path, if_match)
     size = obj.size or 0
     if offset > size:
         raise InvalidOffsetError(
@@ -135,28 +142,48 @@ async def open_read(
             return empty
         for _ in range(2):  # a second try only if the blob grew between the 416 and the stat
             try:
-                downloader = await scope.blob(path).download_blob(
-                    offset=offset, length=length, validate_content=validate, **_pin(if_match)
-                )
-                first = await downloader.readall()
-            except HttpResponseError as exc:
-                if exc.status_code != 416:
+                return await _first(scope, path, offset, size, length, if_match, validate)
+            except Exception as exc:
+                if not is_status(exc, 416):
                     raise
                 stream = await _empty(scope, path, offset, if_match, inside=False)
                 if stream is not None:
                     return stream
-                continue
-            return _stream(scope, path, downloader.properties, offset, size, first)
     raise ConditionNotMetError(
         "the blob changed while the read was opening", op="read", path=path, adapter=ADAPTER, retryable=True
     )
 
 
-def _stream(
-    scope: Scope, path: str, props: BlobProperties, offset: int, size: int | None, first: bytes
+async def stat(scope: Scope, path: str, if_match: str | None = None) -> Object:
+    """Get Blob Properties of ``path`` as an `Object` (fast path or SDK)."""
+    key = scope.key(path)
+    fast = scope.fast
+    if fast is not None:
+        return object_from_headers(path, key, await fast.head(key, if_match))
+    return scope.object(key, await scope.blob(path).get_blob_properties(**_pin(if_match)))
+
+
+async def _first(
+    scope: Scope, path: str, offset: int, size: int | None, length: int, if_match: str | None, validate: bool
 ) -> BlobReadStream:
-    total = _total_size(props)
-    obj = scope.object(scope.key(path), props, size=total)
+    """The stream with its first chunk fetched (Get Blob raises 416 at or past the end)."""
+    fast = scope.fast
+    if fast is not None:
+        headers, first = await fast.get(scope.key(path), offset, length, if_match, validate=validate)
+        obj = object_from_headers(path, scope.key(path), headers)
+        return _stream(scope, path, obj, total_size(headers), offset, size, first)
+    downloader = await scope.blob(path).download_blob(
+        offset=offset, length=length, validate_content=validate, **_pin(if_match)
+    )
+    first = await downloader.readall()
+    total = _total_size(downloader.properties)
+    obj = scope.object(scope.key(path), downloader.properties, size=total)
+    return _stream(scope, path, obj, total, offset, size, first)
+
+
+def _stream(
+    scope: Scope, path: str, obj: Object, total: int, offset: int, size: int | None, first: bytes
+) -> BlobReadStream:
     end = total if size is None else min(total, offset + size)
     stream = BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
     stream.prime(first)

@@ -7,15 +7,22 @@ one-byte bookkeeping blocks that are never committed: ``<id>-marker`` (staged by
 uncommitted blocks: they vanish when the blob is next written (Put Blob or Put
 Block List) or after 7 days. So abort does what the service allows:
 
-* when the blob has no committed version and no other live upload, it writes an
-  empty blob with ``If-None-Match: *`` and deletes it with ``If-Match``: both
-  together discard every uncommitted block, leaving nothing behind (Azurite
-  refuses that Put Blob, but there Delete Blob drops uncommitted blocks itself);
-* otherwise it leaves the tombstone, which hides the upload from `list_segments`
-  and makes `complete_segment` refuse it; the blocks go with the next write.
+* it first stages the tombstone, which hides the upload from `list_segments` and
+  makes `complete_segment` refuse it, whatever happens to the blocks next;
+* then, when the blob has no committed version and no other live upload, it
+  writes an empty blob with ``If-None-Match: *`` and deletes it with
+  ``If-Match``: both together discard every uncommitted block, tombstone
+  included, leaving nothing behind. Azurite refuses that Put Blob; there Delete
+  Blob hides the uncommitted blocks but keeps them, and the next Put Block on the
+  path brings them back, tombstone included, so the aborted upload stays dead
+  (gap AZ1: without the tombstone it came back as a live upload);
+* otherwise the blocks go with the next write of the blob.
 
 `list_segments` reads the block lists of the blobs that a listing with
-``include=["uncommittedblobs"]`` shows with size 0: uploads to new paths. An
+``include=["uncommittedblobs"]`` shows with size 0: uploads to new paths. When
+such a blob holds no live upload, the aborted ones whose blocks are still there
+(an abort that failed after its tombstone) are listed, so aborting them again
+cleans up. An
 upload replacing an existing non-empty blob is not listed (checking every blob's
 block list would cost one request per object).
 """
@@ -34,7 +41,7 @@ from aiostore import InvalidArgumentError, NotFoundError, Object, Part, Segment,
 
 from ._connection import Scope
 from ._errors import ADAPTER, boundary, is_status
-from ._writing import block_id, body, commit_blocks, new_upload_id, parse_block_id, upload_kwargs
+from ._writing import block_id, commit_blocks, new_upload_id, parse_block_id, stage_block, upload_kwargs
 
 __all__ = ["SegmentBook"]
 
@@ -63,6 +70,10 @@ class _Upload:
 
     def live(self) -> set[str]:
         return self.markers - self.tombstones
+
+    def listed(self) -> set[str]:
+        """The live uploads; with none, the aborted ones whose blocks an abort left (abort again)."""
+        return self.live() or (self.markers | set(self.parts)) & self.tombstones
 
     def known(self, upload_id: str) -> bool:
         return upload_id in self.markers or upload_id in self.parts
@@ -114,17 +125,14 @@ class SegmentBook:
         upload_id = new_upload_id()
         with boundary("init_segment", path):
             upload_kwargs(options)  # refuse unknown options before any I/O
-            await self._scope.blob(path).stage_block(block_id(upload_id, MARKER), b"\0", length=1)
+            await stage_block(self._scope, path, block_id(upload_id, MARKER), b"\0", validate=False)
         self._options[upload_id] = options
         return Segment(path=path, id=upload_id, created_at=_created(upload_id))
 
     async def write(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
         validate = self._scope.config.validate_content
         with boundary("write_segment", segment.path):
-            blob = self._scope.blob(segment.path)
-            await blob.stage_block(
-                block_id(segment.id, index), body(data), length=len(data), validate_content=validate
-            )
+            await stage_block(self._scope, segment.path, block_id(segment.id, index), data, validate=validate)
         return Part(index=index, size=len(data))
 
     async def complete(self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions) -> Object:
@@ -166,28 +174,29 @@ class SegmentBook:
         blob = self._scope.blob(segment.path)
         with boundary("abort_segment", segment.path):
             state = await self._uploads(blob)
-            pending = state.known(segment.id) and segment.id not in state.tombstones
-            if pending and (state.live() - {segment.id} or not await self._discard(blob)):
-                await blob.stage_block(block_id(segment.id, TOMBSTONE), b"\0", length=1)
+            if state.known(segment.id):  # a retried abort finds its tombstone and discards again
+                if segment.id not in state.tombstones:
+                    tombstone = block_id(segment.id, TOMBSTONE)
+                    await stage_block(self._scope, segment.path, tombstone, b"\0", validate=False)
+                if not state.live() - {segment.id}:
+                    await self._discard(blob)
         self._options.pop(segment.id, None)
 
-    async def _discard(self, blob: BlobClient) -> bool:
-        """Drop every uncommitted block of a blob that has no committed version."""
+    async def _discard(self, blob: BlobClient) -> None:
+        """Drop the uncommitted blocks of a blob that has no committed version."""
         if await _committed(blob):
-            return False
+            return
         try:
             result: dict[str, Any] = await blob.upload_blob(b"", overwrite=False)
         except Exception as exc:
             if not is_status(exc, 409):
                 raise
-            # Azurite counts uncommitted blocks as a blob (If-None-Match: * fails) but lets
-            # Delete Blob drop them; on Azure a 409 here means someone committed meanwhile.
-            if await _committed(blob):
-                return False
-            await _delete_quietly(blob)
-            return True
+            # Azurite counts uncommitted blocks as a blob (If-None-Match: * fails) and lets
+            # Delete Blob hide them; on Azure a 409 here means someone committed meanwhile.
+            if not await _committed(blob):
+                await _delete_quietly(blob)
+            return
         await _delete_quietly(blob, etag=result["etag"])
-        return True
 
     async def list(self, directory: str) -> AsyncIterator[Segment]:
         container = self._scope.container_client()
@@ -206,4 +215,4 @@ class SegmentBook:
     async def _uploads_of(self, props: BlobProperties) -> set[str]:
         if props.size or props.name.endswith("/"):
             return set()
-        return (await self._uploads(self._scope.container_client().get_blob_client(props.name))).live()
+        return (await self._uploads(self._scope.container_client().get_blob_client(props.name))).listed()

@@ -4,17 +4,47 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
+from urllib.parse import quote
 
 import pytest
 from aiostore_azblob import SPEC, AzblobAdapter
+from aiostore_azblob._sharedkey import encode_query
+from azure.core.pipeline import PipelineContext, PipelineRequest
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.core.rest import HttpRequest
+from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 import aiostore
 from aiostore import AlreadyExistsError, Store
-from aiostore.testing.servers import AzureServer
+from aiostore.testing.servers import DEV_ACCOUNT, DEV_KEY, AzureServer
 
 MiB = 1024 * 1024
+SdkSignature = Callable[[str, str, str, list[tuple[str, str]], Mapping[str, str]], str]
+
+
+def _sdk_signature(
+    method: str, container: str, name: str, query: list[tuple[str, str]], headers: Mapping[str, str]
+) -> str:
+    """``Authorization`` as the SDK's own ``SharedKeyCredentialPolicy`` signs this request.
+
+    The URL is the one the SDK builds (names quoted with ``safe="~/"``); the
+    pipeline context holds azure-core's aiohttp transport (never opened), as in
+    the adapter, so the policy takes its aiohttp branch.
+    """
+    path = f"/{DEV_ACCOUNT}/{quote(container, safe='')}/{quote(name, safe='~/')}"
+    url = f"http://127.0.0.1:10000{path}" + (f"?{encode_query(query)}" if query else "")
+    request = HttpRequest(method, url, headers=dict(headers))
+    policy = SharedKeyCredentialPolicy(DEV_ACCOUNT, DEV_KEY)
+    policy.on_request(PipelineRequest(request, PipelineContext(AioHttpTransport())))
+    return str(request.headers["Authorization"])
+
+
+@pytest.fixture
+def sdk_signature() -> SdkSignature:
+    """The SDK's Shared Key signature of a request (see `_sdk_signature`)."""
+    return _sdk_signature
 
 
 async def ensure_container(server: AzureServer, name: str) -> None:
@@ -36,6 +66,16 @@ async def azblob_store(azurite_server: AzureServer, container_name: str) -> Asyn
     await ensure_container(azurite_server, container_name)
     async with aiostore.connect(
         f"azblob://{container_name}", connection_string=azurite_server.connection_string
+    ) as store:
+        yield store
+
+
+@pytest.fixture
+async def azblob_sdk_store(azurite_server: AzureServer, container_name: str) -> AsyncIterator[Store]:
+    """Like ``azblob_store``, with every call on the SDK (``fast_path=False``)."""
+    await ensure_container(azurite_server, container_name)
+    async with aiostore.connect(
+        f"azblob://{container_name}?fast_path=false", connection_string=azurite_server.connection_string
     ) as store:
         yield store
 

@@ -95,6 +95,21 @@ async def test_aborting_one_of_two_uploads_spares_the_other(az: Store, raw: Cont
     await az.delete("two.bin")
 
 
+async def test_an_aborted_upload_stays_dead_when_a_new_one_starts(az: Store) -> None:
+    """Gap AZ1: Azurite brings an aborted upload's blocks back with the next Put Block."""
+    first = await az.init_segment("again.bin")
+    await az.write_segment(first, 0, b"old")
+    await az.abort_segment(first)
+    second = await az.init_segment("again.bin")
+    await az.write_segment(second, 0, b"new")
+    assert [s.id async for s in az.list_segments()] == [second.id]
+    with pytest.raises(NotFoundError, match="no upload"):
+        await az.complete_segment(first)
+    await az.complete_segment(second)
+    assert await az.read("again.bin") == b"new"
+    await az.delete("again.bin")
+
+
 async def test_listed_segments_carry_path_and_start_time(az: Store) -> None:
     segment = await az.init_segment("deep/dir/up.bin")
     listed = [s async for s in az.list_segments("deep/")]

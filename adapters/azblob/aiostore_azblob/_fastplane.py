@@ -1,0 +1,197 @@
+"""`FastPlane`: the hot calls on the blobs of one container, over `FastTransport`.
+
+Each call sends the headers azure-storage-blob sends for the same operation
+(names from the Blob service REST API) and reads the answer's headers straight
+into aiostore values, with the same rules as the SDK's models: a ranged Get
+Blob reports the blob's stored MD5 from ``x-ms-blob-content-md5``, metadata
+keys keep the case the service returns, ``x-ms-access-tier`` is the storage
+class. Transactional MD5s are checked like the SDK checks them with
+``validate_content``: a Get Blob body against the answer's ``Content-MD5``, an
+upload's answer against the MD5 that was sent.
+
+Example:
+    >>> plane = FastPlane(transport, "photos")
+    >>> headers = await plane.head("2024/cat.jpg", None)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+
+from aiostore import IntegrityError, Object, ObjectType
+
+from ._fast import FastTransport
+from ._sharedkey import encode_path
+
+__all__ = ["FastPlane", "object_from_headers"]
+
+OCTET_STREAM = "application/octet-stream"
+_META = "x-ms-meta-"
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_last_date: tuple[str, datetime | None] = ("", None)
+
+
+def http_date(text: str | None) -> datetime | None:
+    """``Wed, 21 Oct 2015 07:28:00 GMT`` as an aware datetime (cached: writes share seconds)."""
+    global _last_date
+    if not text:
+        return None
+    if text == _last_date[0]:
+        return _last_date[1]
+    try:
+        _, day, month, year, clock, _ = text.split()
+        hour, minute, second = clock.split(":")
+        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except (ValueError, KeyError):
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            when = None
+    _last_date = (text, when)
+    return when
+
+
+def _md5_b64(data: bytes | memoryview) -> str:
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
+
+
+def _md5_hex(value: str | None) -> str | None:
+    return base64.b64decode(value).hex() if value else None
+
+
+def total_size(headers: Mapping[str, str]) -> int:
+    """The whole blob's size: ``Content-Range: bytes a-b/<total>``, else ``Content-Length``."""
+    content_range = headers.get("Content-Range")
+    if content_range:
+        _, slash, total = content_range.rpartition("/")
+        if slash and total.isdigit():
+            return int(total)
+    return int(headers.get("Content-Length") or 0)
+
+
+def object_from_headers(path: str, key: str, headers: Mapping[str, str]) -> Object:
+    """The `Object` a Get Blob or Get Blob Properties answer describes."""
+    ranged = "Content-Range" in headers
+    md5 = headers.get("x-ms-blob-content-md5") if ranged else headers.get("Content-MD5")
+    metadata = {name[10:]: value for name, value in headers.items() if name[:10].lower() == _META}
+    return Object(
+        path=path,
+        type=ObjectType.DIR if key.endswith("/") else ObjectType.FILE,
+        size=total_size(headers),
+        updated_at=http_date(headers.get("Last-Modified")),
+        content_md5=_md5_hex(md5),
+        content_type=headers.get("Content-Type"),
+        etag=headers.get("ETag"),
+        storage_class=headers.get("x-ms-access-tier"),
+        version=headers.get("x-ms-version-id"),
+        metadata=metadata,
+    )
+
+
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body; a cancelled or failed read drops the connection."""
+    try:
+        return await response.read()
+    except BaseException:
+        response.close()
+        raise
+
+
+def _mismatch(expected: str, got: str) -> IntegrityError:
+    """What the SDK's ``validate_content`` raises (as mapped): the boundary adds op and path."""
+    return IntegrityError(f"MD5 mismatch: the service answered {expected!r}, the data has {got!r}")
+
+
+class FastPlane:
+    """Put Blob, Put Block, Get Blob, Get Blob Properties and Delete Blob in one container."""
+
+    def __init__(self, transport: FastTransport, container: str) -> None:
+        self._transport = transport
+        self._prefix = "/" + encode_path(container) + "/"
+
+    def __repr__(self) -> str:
+        return f"<FastPlane {self._transport.origin}{self._transport.base}{self._prefix}>"
+
+    def _path(self, key: str) -> str:
+        return self._prefix + encode_path(key)
+
+    async def put_blob(
+        self, key: str, data: bytes | memoryview, headers: dict[str, str], *, validate: bool
+    ) -> dict[str, Any]:
+        """Put Blob of a block blob; ``headers`` carry content settings, metadata, conditions.
+
+        The transactional Content-MD5 reuses ``x-ms-blob-content-md5`` (the MD5 of ``data``).
+        """
+        headers["x-ms-blob-type"] = "BlockBlob"
+        return await self._upload(key, [], data, headers, validate)
+
+    async def put_block(self, key: str, block_id: str, data: bytes | memoryview, *, validate: bool) -> None:
+        """Put Block: stage ``data`` as block ``block_id`` (plain text, base64-encoded here)."""
+        encoded = base64.b64encode(block_id.encode("utf-8")).decode("ascii")
+        await self._upload(key, [("comp", "block"), ("blockid", encoded)], data, {}, validate)
+
+    async def _upload(
+        self,
+        key: str,
+        query: list[tuple[str, str]],
+        data: bytes | memoryview,
+        headers: dict[str, str],
+        validate: bool,
+    ) -> dict[str, Any]:
+        headers["content-type"] = OCTET_STREAM
+        sent = (headers.get("x-ms-blob-content-md5") or _md5_b64(data)) if validate else None
+        if sent:
+            headers["content-md5"] = sent
+        response = await self._transport.send("PUT", self._path(key), query, headers, data)
+        await _read(response)
+        answer = response.headers
+        echoed = answer.get("Content-MD5")
+        if sent and echoed and echoed != sent:
+            raise _mismatch(echoed, sent)
+        return {
+            "etag": answer.get("ETag"),
+            "last_modified": http_date(answer.get("Last-Modified")),
+            "version_id": answer.get("x-ms-version-id"),
+        }
+
+    async def get(
+        self, key: str, offset: int, length: int, if_match: str | None, *, validate: bool
+    ) -> tuple[Mapping[str, str], bytes]:
+        """Get Blob of ``[offset, offset + length)``: the answer's headers and the body."""
+        headers = {"x-ms-range": f"bytes={offset}-{offset + length - 1}"}
+        if validate:
+            headers["x-ms-range-get-content-md5"] = "true"
+        if if_match:
+            headers["if-match"] = if_match
+        response = await self._transport.send("GET", self._path(key), [], headers)
+        body = await _read(response)
+        answer = response.headers
+        expected = answer.get("Content-MD5") if validate else None
+        if expected:
+            got = _md5_b64(body)
+            if got != expected:
+                raise _mismatch(expected, got)
+        return answer, body
+
+    async def head(self, key: str, if_match: str | None) -> Mapping[str, str]:
+        """Get Blob Properties: the answer's headers."""
+        headers = {"if-match": if_match} if if_match else {}
+        response = await self._transport.send("HEAD", self._path(key), [], headers)
+        response.release()
+        return response.headers
+
+    async def delete(self, key: str, if_match: str | None = None) -> None:
+        """Delete Blob with its snapshots (a missing blob raises 404 like the SDK)."""
+        headers = {"x-ms-delete-snapshots": "include"}
+        if if_match:
+            headers["if-match"] = if_match
+        response = await self._transport.send("DELETE", self._path(key), [], headers)
+        await _read(response)
