@@ -24,7 +24,7 @@ from aiostore import (
     PermissionDeniedError,
     WriteOptions,
 )
-from aiostore.fs import FsAdapter
+from aiostore.fs import FsAdapter, _pool
 from aiostore.fs._meta import probe
 
 SECRET = b"outside the root"
@@ -301,6 +301,23 @@ async def test_error_mapping(adapter: FsAdapter) -> None:
 
 
 # -- one thread hop per operation -----------------------------------------------------
+class Hops:
+    """Counts the jobs handed to the fs thread pool, and what ran on the loop's
+    default executor instead (nothing should)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.submitted = 0
+        real = _pool.Pool.submit
+
+        def counting(pool: _pool.Pool, func: Any, args: tuple[Any, ...]) -> Any:
+            self.submitted += 1
+            return real(pool, func, args)
+
+        monkeypatch.setattr(_pool.Pool, "submit", counting)
+        self.default = CountingExecutor(max_workers=1)
+        asyncio.get_running_loop().set_default_executor(self.default)
+
+
 class CountingExecutor(ThreadPoolExecutor):
     submitted = 0
 
@@ -310,14 +327,13 @@ class CountingExecutor(ThreadPoolExecutor):
 
 
 @pytest.fixture
-async def hops() -> AsyncIterator[CountingExecutor]:
-    executor = CountingExecutor(max_workers=4)
-    asyncio.get_running_loop().set_default_executor(executor)
-    yield executor
-    executor.shutdown(wait=True)
+async def hops(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hops]:
+    counter = Hops(monkeypatch)
+    yield counter
+    counter.default.shutdown(wait=True)
 
 
-async def test_each_operation_is_one_thread_hop(adapter: FsAdapter, hops: CountingExecutor) -> None:
+async def test_each_operation_is_one_thread_hop(adapter: FsAdapter, hops: Hops) -> None:
     for index in range(20):
         await adapter.write_once(f"many/{index:02d}.txt", b"x", NO_OPTIONS)
     assert hops.submitted == 20
@@ -332,3 +348,4 @@ async def test_each_operation_is_one_thread_hop(adapter: FsAdapter, hops: Counti
     await adapter.read_bytes("many/00.txt", offset=0, size=None)
     await adapter.delete_many([f"many/{index:02d}.txt" for index in range(20)])
     assert hops.submitted == 26
+    assert hops.default.submitted == 0  # all of it in the fs pool's threads

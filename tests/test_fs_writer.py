@@ -57,10 +57,10 @@ async def test_any_mix_of_chunks_arrives_in_order(adapter: FsAdapter, seed: int)
 async def test_a_failed_batch_surfaces_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full(fd: int, buffers: list[memoryview]) -> None:
+    def full(fd: int, buffers: list[memoryview], offset: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(_writer, "writev_all", full)
+    monkeypatch.setattr(_writer, "pwritev_all", full)
     root = tmp_path / "root"
 
     async def upload(store: aiostore.Store) -> None:
@@ -80,16 +80,16 @@ async def test_abort_waits_for_the_batch_in_flight(
 ) -> None:
     entered, release = threading.Event(), threading.Event()
     inodes: list[int] = []
-    real = _writer.writev_all
+    real = _writer.pwritev_all
 
-    def slow(fd: int, buffers: list[memoryview]) -> None:
+    def slow(fd: int, buffers: list[memoryview], offset: int) -> None:
         inodes.append(os.fstat(fd).st_ino)
         entered.set()
         release.wait(30)
         inodes.append(os.fstat(fd).st_ino)  # EBADF here if abort had closed the file
-        real(fd, buffers)
+        real(fd, buffers, offset)
 
-    monkeypatch.setattr(_writer, "writev_all", slow)
+    monkeypatch.setattr(_writer, "pwritev_all", slow)
     stream = await adapter.open_write("slow.bin", NO_OPTIONS, size_hint=None, part_size=1, concurrency=1)
     await stream.write(b"y" * CHUNK)  # a whole batch: handed to a thread
     await asyncio.to_thread(entered.wait, 30)
@@ -105,13 +105,13 @@ async def test_abort_waits_for_the_batch_in_flight(
 
 async def test_one_hop_per_batch(adapter: FsAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = _writer.writev_all
+    real = _writer.pwritev_all
 
-    def counting(fd: int, buffers: list[memoryview]) -> None:
+    def counting(fd: int, buffers: list[memoryview], offset: int) -> None:
         calls.append(sum(view.nbytes for view in buffers))
-        real(fd, buffers)
+        real(fd, buffers, offset)
 
-    monkeypatch.setattr(_writer, "writev_all", counting)
+    monkeypatch.setattr(_writer, "pwritev_all", counting)
     stream = await adapter.open_write("hops.bin", NO_OPTIONS, size_hint=None, part_size=1, concurrency=1)
     for _ in range(100):
         await stream.write(b"z" * (CHUNK // 10))  # small chunks are gathered into whole batches

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 from collections.abc import AsyncIterator, Sequence
 from typing import BinaryIO, ClassVar
 
 from .._adapter import Adapter, ReadStream, WriteStream
 from .._types import Capabilities, Limits, Object, Page, Part, Segment, Statistics, WriteOptions
+from . import _pool
 from ._atomic import Staged
-from ._hop import run_io
+from ._hop import Flag, run_io
 from ._io import FileOps, Settings
 from ._listing import list_page, statistics
 from ._options import FsOptions, MiB
@@ -78,6 +78,7 @@ class FsAdapter(Adapter):
         self._name, self._work_dir = storager or default
         if xattrs is False:
             self.capabilities = _WITHOUT_XATTRS
+        self._pooled = False
 
     def __repr__(self) -> str:
         return f"<FsAdapter root={self._settings.root.lexical!r}>"
@@ -96,9 +97,19 @@ class FsAdapter(Adapter):
         return self._settings.root.lexical
 
     async def open(self) -> None:
-        """Resolve the root and probe once whether its file system keeps xattrs."""
+        """Start using the loop's thread pool; resolve the root and probe once whether
+        its file system keeps xattrs."""
+        if not self._pooled:
+            _pool.acquire()
+            self._pooled = True
         xattrs = await run_io("open", None, self._probe)
         self.capabilities = CAPABILITIES if xattrs else _WITHOUT_XATTRS
+
+    async def aclose(self) -> None:
+        """Stop using the thread pool (the last store of a loop retires it)."""
+        if self._pooled:
+            self._pooled = False
+            _pool.release()
 
     def _probe(self) -> bool:
         return bool(self._settings.root.real) and self._settings.use_xattrs()
@@ -130,7 +141,7 @@ class FsAdapter(Adapter):
 
     # -- writing ----------------------------------------------------------------
     async def write_once(self, path: str, data: bytes | memoryview, options: WriteOptions) -> Object:
-        cancel = threading.Event()
+        cancel = Flag()
         return await run_io("write", path, self._files.write, path, data, options, cancel, cancel=cancel)
 
     async def open_write(
@@ -153,7 +164,7 @@ class FsAdapter(Adapter):
         await run_io("delete", None, self._files.delete_many, list(paths))
 
     async def copy(self, src: str, dst: str) -> None:
-        cancel = threading.Event()
+        cancel = Flag()
         await run_io("copy", src, self._files.copy, src, dst, cancel, cancel=cancel)
 
     async def move(self, src: str, dst: str) -> None:
@@ -169,7 +180,7 @@ class FsAdapter(Adapter):
     async def complete_segment(
         self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions
     ) -> Object:
-        cancel = threading.Event()
+        cancel = Flag()
         return await run_io(
             "complete_segment",
             segment.path,

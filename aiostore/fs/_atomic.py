@@ -12,16 +12,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import threading
 from collections.abc import Mapping
 
 from .._errors import AlreadyExistsError, StorageError
 from .._types import Object
-from ._hop import ADAPTER
+from ._hop import ADAPTER, Flag
 from ._meta import describe, write_meta
 from ._root import Root
 
-__all__ = ["Staged", "copy_fd", "write_all", "writev_all"]
+__all__ = ["Staged", "copy_fd", "pwritev_all", "write_all"]
 
 _COPY_CHUNK = 8 * 1024 * 1024
 _IOV_MAX = 1024  # POSIX guarantees 16; Linux takes 1024 buffers per writev
@@ -36,11 +35,12 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def writev_all(fd: int, buffers: list[memoryview]) -> None:
-    """``os.writev`` until every byte of every (non-empty) buffer is written, in order."""
+def pwritev_all(fd: int, buffers: list[memoryview], offset: int) -> None:
+    """``os.pwritev`` at ``offset`` until every byte of every (non-empty) buffer is written."""
     first = 0
     while first < len(buffers):
-        written = os.writev(fd, buffers[first : first + _IOV_MAX])
+        written = os.pwritev(fd, buffers[first : first + _IOV_MAX], offset)
+        offset += written
         while written:
             size = buffers[first].nbytes
             if written < size:
@@ -64,7 +64,7 @@ def copy_fd(src: int, dst: int) -> None:
         write_all(dst, chunk)
 
 
-def _check_not_cancelled(cancel: threading.Event | None) -> None:
+def _check_not_cancelled(cancel: Flag | None) -> None:
     if cancel is not None and cancel.is_set():
         raise StorageError("cancelled before the object became visible", adapter=ADAPTER)
 
@@ -87,7 +87,7 @@ class Staged:
         metadata: Mapping[str, str],
         *,
         if_not_exists: bool,
-        cancel: threading.Event | None = None,
+        cancel: Flag | None = None,
     ) -> Object:
         """Make the file visible as ``final`` and describe it; on any failure, discard."""
         try:

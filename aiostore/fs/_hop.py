@@ -1,7 +1,7 @@
 """The fs adapter's one error boundary (OSError -> aiostore errors) and its thread hop.
 
-Every blocking helper runs in the loop's default executor through `run_io`, which
-maps what it raises in one place. A hop is never abandoned: when the awaiting
+Every blocking helper runs in the adapter's thread pool (`_pool`) through `run_io`,
+which maps what it raises in one place. A hop is never abandoned: when the awaiting
 task is cancelled, `run_io` waits for the thread to finish (so no file operation
 outlives the cancellation), tells it through ``cancel`` to skip publishing, and
 undoes a result nobody will receive (an open file is closed), then re-raises.
@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import threading
 from collections.abc import Callable, Iterator
-from typing import TypeVar, TypeVarTuple, Unpack
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 from .._errors import (
     AlreadyExistsError,
@@ -24,8 +23,9 @@ from .._errors import (
     StorageError,
     StorageTimeoutError,
 )
+from ._pool import Job, pool_for
 
-__all__ = ["ADAPTER", "map_os_error", "os_errors", "run_io"]
+__all__ = ["ADAPTER", "Flag", "map_os_error", "os_errors", "run_io", "settle"]
 
 ADAPTER = "fs"
 T = TypeVar("T")
@@ -85,7 +85,7 @@ async def run_io(
     path: str | None,
     func: Callable[[Unpack[Ts]], T],
     *args: *Ts,
-    cancel: threading.Event | None = None,
+    cancel: Flag | None = None,
     undo: Callable[[T], object] | None = None,
 ) -> T:
     """Run ``func(*args)`` in one thread hop; errors mapped at this boundary.
@@ -93,29 +93,43 @@ async def run_io(
     On cancellation ``cancel`` is set, the thread is waited for, and ``undo``
     receives a result that succeeded after all (e.g. to close an opened file).
     """
-    loop = asyncio.get_running_loop()
-    with os_errors(op, path):
-        future = loop.run_in_executor(None, func, *args)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            if cancel is not None:
-                cancel.set()
-            await settle(future)
-            if undo is not None and not future.cancelled() and future.exception() is None:
-                await settle(loop.run_in_executor(None, undo, future.result()))
-            raise
+    job = pool_for(asyncio.get_running_loop()).submit(func, args)
+    try:
+        return await job.future
+    except asyncio.CancelledError:
+        if cancel is not None:
+            cancel.set()
+        await job.finished()
+        if undo is not None and job.ok:
+            await settle(pool_for(asyncio.get_running_loop()).submit(undo, (job.value,)))
+        raise
+    except StorageError as error:
+        error.with_context(op=op, path=path, adapter=ADAPTER)
+        raise
+    except OSError as exc:
+        raise map_os_error(exc, op=op, path=path) from exc
 
 
-async def settle(future: asyncio.Future[T]) -> None:
-    """Wait until ``future`` is done, riding out further cancellations; its
-    exception, if any, is retrieved and dropped (the caller is already failing)."""
-    while not future.done():
-        try:
-            await asyncio.shield(future)
-        except asyncio.CancelledError:
-            continue
-        except Exception:  # retrieved below; the caller re-raises its own error
-            break
-    if not future.cancelled():
-        future.exception()
+async def settle(job: Job[Any]) -> None:
+    """Wait until the thread is done with ``job``; its error, if any, is dropped
+    (the caller is already failing)."""
+    await job.finished()
+    if not job.future.done():
+        job.future.cancel()
+    elif not job.future.cancelled():
+        job.future.exception()
+
+
+class Flag:
+    """A cancellation flag the loop sets and a thread reads (cheaper than an Event)."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set

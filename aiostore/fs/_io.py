@@ -8,14 +8,13 @@ import contextlib
 import errno
 import os
 import stat
-import threading
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from .._errors import ConditionNotMetError, InvalidOffsetError, NotFoundError
 from .._types import Object, WriteOptions
 from ._atomic import Staged, copy_fd, write_all
-from ._hop import ADAPTER, os_errors
+from ._hop import ADAPTER, Flag, os_errors
 from ._meta import Meta, describe, probe, read_meta
 from ._root import Root
 
@@ -98,9 +97,7 @@ class FileOps:
         return fd, st
 
     # -- writing ----------------------------------------------------------------
-    def write(
-        self, key: str, data: bytes | memoryview, options: WriteOptions, cancel: threading.Event
-    ) -> Object:
+    def write(self, key: str, data: bytes | memoryview, options: WriteOptions, cancel: Flag) -> Object:
         staged = self.open_write(key, options)
         try:
             write_all(staged.fd, data)
@@ -136,7 +133,7 @@ class FileOps:
             with os_errors("delete", key):
                 self.delete(key)
 
-    def copy(self, src: str, dst: str, cancel: threading.Event) -> None:
+    def copy(self, src: str, dst: str, cancel: Flag) -> None:
         real_dst = self.root.resolve(dst, op="copy")
         fd, _ = self._open_file(src, "copy")
         try:
@@ -183,7 +180,7 @@ class FileOps:
         except OSError as exc:
             if exc.errno != errno.EXDEV:
                 raise
-            self.copy(src, dst, threading.Event())
+            self.copy(src, dst, Flag())
             os.unlink(real_src)
 
 

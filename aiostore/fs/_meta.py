@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import mimetypes
 import os
@@ -59,7 +60,28 @@ def describe(key: str, st: os.stat_result, meta: Meta | None = None) -> Object:
 
 
 def guess_type(path: str) -> str:
-    """The content type implied by a name, ``application/octet-stream`` when unknown."""
+    """The content type implied by a name, ``application/octet-stream`` when unknown.
+
+    A name with one dot (not leading) depends on its suffix alone, so that answer
+    is cached; a name without a dot has none (unless ``:`` makes it a data URL).
+    """
+    name = path[path.rfind("/") + 1 :]
+    dot = name.find(".")
+    if ":" in path:
+        return _guess(path)
+    if dot < 0:
+        return DEFAULT_TYPE
+    if dot > 0 and name.find(".", dot + 1) < 0:
+        return _guess_suffix(name[dot:])
+    return _guess(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _guess_suffix(suffix: str) -> str:
+    return _guess("x" + suffix)
+
+
+def _guess(path: str) -> str:
     return mimetypes.guess_type(path, strict=False)[0] or DEFAULT_TYPE
 
 

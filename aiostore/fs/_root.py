@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable
 from typing import TypeVar
@@ -31,6 +31,19 @@ _TEMP = re.compile(r"\..*\.aiostore-[0-9a-f]{16}\.tmp", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RETRIES = 8  # attempts to create a file whose parent a concurrent delete just pruned
 _TEMP_STEM = 48  # characters of the final name kept in a temporary name (stays under NAME_MAX)
+_TOKEN_MASK = (1 << 64) - 1
+_S_IFMT, _S_IFLNK = 0o170000, 0o120000  # stat.S_IFMT(mode) == stat.S_IFLNK, without the calls
+_token_base = int.from_bytes(os.urandom(8), "big")
+_token_counter = itertools.count()
+
+
+def _new_token_base() -> None:
+    global _token_base
+    _token_base = int.from_bytes(os.urandom(8), "big")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_token_base)
 
 
 def is_reserved(name: str, *, top: bool) -> bool:
@@ -67,26 +80,35 @@ class Root:
         return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
 
     def resolve(self, key: str, *, op: str) -> str:
-        """The real path of ``key``; `PermissionDeniedError` if a symlink leads outside."""
+        """The real path of ``key``; `PermissionDeniedError` if a symlink leads outside.
+
+        One ``lstat`` per segment and little else: this runs on every operation.
+        """
         parts = key.split("/")
         if parts[-1] == "":
             parts.pop()
-        _check_parts(parts, key, op)
-        current = self.real
+        if "\x00" in key or "/." in "/" + key or "//" in key or key.startswith("/"):
+            _check_parts(parts, key, op)  # only segments with these can be refused
+        current = self.real.rstrip(os.sep)
+        lstat = os.lstat
         for index, part in enumerate(parts):
-            candidate = os.path.join(current, part)
+            candidate = current + os.sep + part
             try:
-                mode = os.lstat(candidate).st_mode
+                mode = lstat(candidate).st_mode
             except OSError:
                 return os.path.join(candidate, *parts[index + 1 :])
-            if stat.S_ISLNK(mode):
-                candidate = os.path.realpath(candidate)
-                if not self.contains(candidate):
-                    raise PermissionDeniedError(
-                        "a symlink in this path leads outside the root", op=op, path=key, adapter=ADAPTER
-                    )
+            if mode & _S_IFMT == _S_IFLNK:
+                candidate = self._follow(candidate, key, op)
             current = candidate
-        return current
+        return current or os.sep
+
+    def _follow(self, link: str, key: str, op: str) -> str:
+        real = os.path.realpath(link)
+        if not self.contains(real):
+            raise PermissionDeniedError(
+                "a symlink in this path leads outside the root", op=op, path=key, adapter=ADAPTER
+            )
+        return real.rstrip(os.sep)
 
     def staging(self, *, op: str) -> str:
         """The real path of the segment staging directory (never a symlink)."""
@@ -137,10 +159,14 @@ class Root:
 
     @staticmethod
     def temp_for(final: str) -> str:
-        """A hidden, unique temporary name in the same directory as ``final``."""
-        directory, name = os.path.split(final)
-        token = secrets.token_hex(8)
-        return os.path.join(directory, f".{name[:_TEMP_STEM]}.aiostore-{token}.tmp")
+        """A hidden, unique temporary name in the same directory as ``final``.
+
+        The token is a per-process random base plus a counter (new base after a
+        fork): unique without a system call; O_EXCL refuses a clash anyway.
+        """
+        cut = final.rfind(os.sep) + 1
+        token = (_token_base + next(_token_counter)) & _TOKEN_MASK
+        return f"{final[:cut]}.{final[cut:][:_TEMP_STEM]}.aiostore-{token:016x}.tmp"
 
     @staticmethod
     def fsync_dir(directory: str) -> None:

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import threading
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from typing import Any
 from .._errors import InvalidArgumentError, NotFoundError
 from .._types import Object, Part, Segment, WriteOptions
 from ._atomic import Staged, copy_fd, write_all
-from ._hop import ADAPTER
+from ._hop import ADAPTER, Flag
 from ._io import Settings
 from ._meta import etag_of
 
@@ -65,7 +64,7 @@ class SegmentOps:
         return Part(index=index, size=st.st_size, etag=etag_of(st))
 
     def complete(
-        self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions, cancel: threading.Event
+        self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions, cancel: Flag
     ) -> Object:
         directory, manifest = self._upload(segment, "complete_segment")
         chosen = _choose_parts(directory, parts, segment.path)

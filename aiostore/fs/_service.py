@@ -12,6 +12,7 @@ from .. import _paths
 from .._adapter import ServiceAdapter
 from .._errors import InvalidArgumentError, PermissionDeniedError, StorageError, StoragerNotFoundError
 from .._types import StoragerInfo
+from . import _pool
 from ._adapter import FsAdapter
 from ._hop import ADAPTER, run_io
 from ._options import FsOptions, MiB
@@ -44,9 +45,22 @@ class FsService(ServiceAdapter):
             {"work_dir": work_dir, "fsync": fsync, "chunk_size": chunk_size, "xattrs": xattrs}
         )
         self._root = Root(self.options.work_dir)
+        self._pooled = False
 
     def __repr__(self) -> str:
         return f"<FsService root={self._root.lexical!r}>"
+
+    async def open(self) -> None:
+        """Start using the loop's thread pool (shared with the stores of that loop)."""
+        if not self._pooled:
+            _pool.acquire()
+            self._pooled = True
+
+    async def aclose(self) -> None:
+        """Stop using the thread pool; safe to call twice."""
+        if self._pooled:
+            self._pooled = False
+            _pool.release()
 
     async def list(self) -> AsyncIterator[StoragerInfo]:
         for info in await run_io("list_storagers", None, self._list):

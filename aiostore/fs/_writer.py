@@ -1,39 +1,49 @@
 """`FsWriteStream`: a sequential write into a hidden temporary file that `commit`
 renames into place (no segment staging on local disk).
 
-Chunks travel to a thread in batches of at least ``chunk_size`` bytes, written
-there with ``os.writev``. A large ``bytes`` chunk (nobody can change it) joins a
-batch by reference; anything else is copied into a buffer of ours first, because
-the caller may reuse its buffer once `write` returns. One batch is written while
-the caller produces the next; its error surfaces on the next `write` or on `commit`.
+Chunks travel to the pool's threads in batches of about ``_BATCH_CHUNKS`` x
+``chunk_size`` bytes, each written with ``os.pwritev`` at its own offset, so up
+to ``_DEPTH`` batches can be queued and a thread that finishes one finds the
+next waiting, without a round trip through the loop. A large ``bytes`` chunk
+(nobody can change it) joins a batch by reference; anything else is copied into
+a buffer of ours first, because the caller may reuse its buffer once `write`
+returns. A batch's error surfaces on a later `write` or on `commit`.
 
-Batches stay about one chunk: holding more of the caller's freshly allocated
-chunks makes the allocator return and re-fault their memory (measured: 4x the
-page faults and twice the CPU per GB at 8 MiB). For the same reason the loop
-thread, not the worker, drops the last reference to a written batch.
+Holding the caller's chunks is cheap only if they are freed one at a time: a
+whole batch of them freed at once gives the allocator a free block large enough
+to hand back to the system, and the next chunks fault their pages in again
+(measured: 4x the page faults and twice the CPU per GB). So the loop thread, not
+the worker, drops a written batch, one chunk per later `write`: each allocation
+of the caller's then reuses the block just freed.
 
 Nothing is visible before `commit`. `abort` (and so any failure or cancellation)
-waits for the batch in flight, so no thread ever writes to a closed descriptor,
-then removes the temporary file.
+waits for every batch in flight, so no thread ever writes to a closed
+descriptor, then removes the temporary file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import collections
 from collections.abc import Mapping
 from typing import Any
 
 from .._adapter import WriteStream
 from .._errors import ClosedError
 from .._types import Object
-from ._atomic import Staged, writev_all
-from ._hop import ADAPTER, os_errors, run_io, settle
+from ._atomic import Staged, pwritev_all
+from ._hop import ADAPTER, Flag, os_errors, run_io, settle
+from ._pool import Job, pool_for
 
 __all__ = ["FsWriteStream"]
 
 _BY_REFERENCE = 64 * 1024  # smaller immutable chunks are copied too: fewer, larger iovecs
 _SPARES = 4  # buffers kept for reuse once their batch is written
+_BATCH_CHUNKS = 1  # chunk_size units per thread hop
+_DEPTH = 2  # batches queued or being written at once
+
+# a batch handed to a thread: its job, its buffers, and our bytearrays they point into
+_Flight = tuple[Job[None], list[memoryview], list[bytearray]]
 
 
 class FsWriteStream(WriteStream):
@@ -56,29 +66,32 @@ class FsWriteStream(WriteStream):
             "metadata": metadata,
             "if_not_exists": if_not_exists,
         }
-        self._buffer_size = self._batch_size = chunk_size
+        self._buffer_size = chunk_size
+        self._batch_size = chunk_size * _BATCH_CHUNKS
         self._batch: list[memoryview] = []  # in file order
         self._batched = 0
+        self._offset = 0  # where the batch goes in the file
         self._owned: list[bytearray] = []  # our buffers the batch points into
         self._buffer: bytearray | None = None  # being filled; [mark:fill] not batched yet
         self._mark = self._fill = 0
         self._spares: list[bytearray] = []
-        self._flight: asyncio.Future[None] | None = None
-        self._flight_batch: list[memoryview] = []
-        self._flight_owned: list[bytearray] = []
+        self._flights: collections.deque[_Flight] = collections.deque()
+        self._written: list[memoryview] = []  # released one per write: see the docstring
         self._finished = False
 
     async def write(self, data: bytes | memoryview) -> None:
         self._check_open()
         view = memoryview(data).cast("B")
+        if self._written:
+            self._written.pop()
         if view.nbytes >= _BY_REFERENCE and _immutable(view):
             self._seal()
             self._add(view)
-        elif view.nbytes >= self._batch_size:  # large and mutable: write it in place, then return
+        elif view.nbytes >= self._buffer_size:  # large and mutable: write it in place, then return
             await self._send()
             self._add(view)
             await self._send()
-            await self._wait()
+            await self._drain()
             return
         else:
             self._copy(view)
@@ -87,22 +100,22 @@ class FsWriteStream(WriteStream):
 
     async def commit(self) -> Object:
         self._check_open()
-        await self._wait()
+        await self._drain()
         self._seal()
         batch, self._batch = self._batch, []
         self._finished = True
-        cancel = threading.Event()
-        return await run_io("write", self._key, self._finish, batch, cancel, cancel=cancel)
+        self._written.clear()
+        cancel = Flag()
+        return await run_io("write", self._key, self._finish, batch, self._offset, cancel, cancel=cancel)
 
     async def abort(self) -> None:
         if self._finished:
             return
         self._finished = True
-        flight, self._flight = self._flight, None
-        if flight is not None:
-            await settle(flight)
+        while self._flights:
+            await settle(self._flights.popleft()[0])
         self._batch.clear()
-        self._flight_batch.clear()
+        self._written.clear()
         await run_io("write", self._key, self._staged.discard)
 
     # -- batching ------------------------------------------------------------------
@@ -132,34 +145,42 @@ class FsWriteStream(WriteStream):
         self._batched += view.nbytes
 
     async def _send(self) -> None:
-        """Hand the batch to a thread once the previous one is written."""
+        """Hand the batch to a thread once fewer than ``_DEPTH`` are in flight."""
         self._seal()
         if not self._batch:
             return
-        await self._wait()
-        self._flight_batch, self._batch, self._batched = self._batch, [], 0
-        self._flight_owned, self._owned = self._owned, []
+        while len(self._flights) >= _DEPTH:
+            await self._land()
+        batch, offset = self._batch, self._offset
+        self._offset += self._batched
+        self._batch, self._batched = [], 0
+        owned, self._owned = self._owned, []
         self._buffer = None  # it belongs to the batch in flight now
-        loop = asyncio.get_running_loop()
-        self._flight = loop.run_in_executor(None, writev_all, self._staged.fd, self._flight_batch)
+        job = pool_for(asyncio.get_running_loop()).submit(pwritev_all, (self._staged.fd, batch, offset))
+        self._flights.append((job, batch, owned))
 
-    async def _wait(self) -> None:
-        """Wait for the batch in flight; its buffers become spares again."""
-        flight = self._flight
-        if flight is None:
-            return
+    async def _drain(self) -> None:
+        while self._flights:
+            await self._land()
+
+    async def _land(self) -> None:
+        """Wait for the oldest batch in flight; its buffers become spares again."""
+        job, batch, owned = self._flights[0]
         with os_errors("write", self._key):
-            await asyncio.shield(flight)
-        self._flight = None
-        self._flight_batch.clear()  # here, not in the worker: see the module docstring
-        owned, self._flight_owned = self._flight_owned, []
+            try:
+                await job.future  # if cancelled, the job stays in flight for `abort`
+            finally:
+                if job.done:
+                    self._flights.popleft()
+        # dropped here, not in the worker (see the docstring); never the caller's mutable buffers
+        self._written.extend(view for view in batch if view.readonly)
         self._spares.extend(owned[: _SPARES - len(self._spares)])
 
-    def _finish(self, batch: list[memoryview], cancel: threading.Event) -> Object:
+    def _finish(self, batch: list[memoryview], offset: int, cancel: Flag) -> Object:
         """In the thread: the last bytes, then publish (or discard on failure)."""
         try:
             if batch:
-                writev_all(self._staged.fd, batch)
+                pwritev_all(self._staged.fd, batch, offset)
         except BaseException:
             self._staged.discard()
             raise

@@ -1,0 +1,119 @@
+"""The fs adapter's thread pool: one per loop, outcomes handed back in batches, the
+thread waited for when the caller is cancelled, retired when the last store
+closes, and never inherited by a forked child."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import aiostore
+from aiostore.fs import _pool
+
+
+def _threads_of(pool: _pool.Pool) -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == pool.thread_name]
+
+
+async def test_one_pool_per_loop_and_outcomes_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    pool = _pool.Pool(loop, threads=4)
+    wakeups = 0
+    real = loop.call_soon_threadsafe
+
+    def counting(callback: object, *args: object) -> asyncio.Handle:
+        nonlocal wakeups
+        wakeups += 1
+        return real(callback, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    gate = threading.Event()
+    jobs = [pool.submit(lambda n=n: gate.wait(30) and n, ()) for n in range(40)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert await asyncio.gather(*(job.future for job in jobs)) == list(range(40))
+    assert 1 <= wakeups < 40  # the loop woke up once per batch of finished jobs, not per job
+    assert 1 <= len(_threads_of(pool)) <= 4
+    pool.retire()
+
+
+async def test_errors_reach_the_caller_unchanged() -> None:
+    pool = _pool.pool_for(asyncio.get_running_loop())
+    assert _pool.pool_for(asyncio.get_running_loop()) is pool
+
+    def fail() -> None:
+        raise PermissionError("nope")
+
+    with pytest.raises(PermissionError, match="nope"):
+        await pool.submit(fail, ()).future
+
+
+async def test_a_cancelled_caller_can_still_wait_for_the_thread() -> None:
+    pool = _pool.pool_for(asyncio.get_running_loop())
+    release = threading.Event()
+    job = pool.submit(lambda: release.wait(30) and "late", ())
+    waiter = asyncio.ensure_future(job.future)
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    finished = asyncio.create_task(job.finished())
+    await asyncio.sleep(0.05)
+    assert not finished.done()  # the thread is still running
+    release.set()
+    await finished
+    assert job.done
+    assert job.ok
+    assert job.value == "late"
+
+
+async def test_the_last_store_to_close_retires_the_pool(tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    async with (
+        aiostore.connect("fs", work_dir=tmp_path) as one,
+        aiostore.connect("fs", work_dir=tmp_path) as two,
+    ):
+        await asyncio.gather(*(one.write(f"k{n}", b"x") for n in range(20)))
+        await two.read("k1")
+        pool = _pool._pools[id(loop)]
+        assert pool.users == 2
+        assert _threads_of(pool)
+    assert id(loop) not in _pool._pools
+    for thread in _threads_of(pool):
+        await asyncio.to_thread(thread.join, 10)
+    assert _threads_of(pool) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "fork"), reason="needs fork")
+async def test_a_forked_child_gets_a_pool_of_its_own(tmp_path: Path) -> None:
+    async with aiostore.connect("fs", work_dir=tmp_path) as store:
+        await store.write("before", b"x")
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(read)
+            code = 0 if not _pool._pools else 1
+            code = code or _child_writes(tmp_path)
+            os.write(write, bytes([code]))
+            os._exit(0)
+        os.close(write)
+        status = await asyncio.to_thread(os.read, read, 1)
+        os.close(read)
+        await asyncio.to_thread(os.waitpid, pid, 0)
+        assert status == b"\x00"
+        assert await store.read("after") == b"y"
+
+
+def _child_writes(root: Path) -> int:
+    async def run() -> None:
+        async with aiostore.connect("fs", work_dir=root) as child_store:
+            await child_store.write("after", b"y")
+
+    try:
+        asyncio.run(asyncio.wait_for(run(), 20))
+    except BaseException:
+        return 2
+    return 0
