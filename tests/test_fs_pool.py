@@ -70,6 +70,58 @@ async def test_a_cancelled_caller_can_still_wait_for_the_thread() -> None:
     assert job.value == "late"
 
 
+async def test_quiet_jobs_wake_nobody_until_watched(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    pool = _pool.Pool(loop, threads=2)
+    wakeups = 0
+    real = loop.call_soon_threadsafe
+
+    def counting(callback: object, *args: object) -> asyncio.Handle:
+        nonlocal wakeups
+        wakeups += 1
+        return real(callback, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    ran = threading.Event()
+    early = pool.submit(lambda: ran.set() or "early", (), quiet=True)
+    await asyncio.sleep(0.1)  # no to_thread here: it would wake the loop itself
+    assert ran.is_set()
+    assert wakeups == 0
+    assert not early.done  # finished in the thread, not delivered yet
+    assert await early.wait() == "early"  # delivered at once, without a wake-up
+    assert wakeups == 0
+    gate = threading.Event()
+    late = pool.submit(lambda: gate.wait(30) and "late", (), quiet=True)
+    waiting = asyncio.ensure_future(late.wait())
+    await asyncio.sleep(0.01)
+    gate.set()
+    assert await waiting == "late"  # watched before it finished: the thread woke us
+    assert wakeups == 1
+    pool.retire()
+
+
+async def test_chained_jobs_run_in_order_on_one_thread() -> None:
+    pool = _pool.Pool(asyncio.get_running_loop(), threads=8)
+    gate = threading.Event()
+    seen: list[tuple[int, str]] = []
+
+    def step(n: int) -> None:
+        gate.wait(30)
+        seen.append((n, threading.current_thread().name + str(threading.get_ident())))
+
+    jobs = [pool.submit(step, (0,), quiet=True)]
+    for n in range(1, 20):
+        jobs.append(pool.submit(step, (n,), quiet=True, after=jobs[-1]))
+    gate.set()
+    for job in jobs:
+        await job.wait()
+    assert [n for n, _ in seen] == list(range(20))
+    assert len({thread for _, thread in seen}) == 1
+    done = pool.submit(lambda: "free", (), after=jobs[-1])  # after a finished job: queued as usual
+    assert await done.future == "free"
+    pool.retire()
+
+
 async def test_the_last_store_to_close_retires_the_pool(tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
     async with (

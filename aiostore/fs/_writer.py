@@ -2,9 +2,13 @@
 renames into place (no segment staging on local disk).
 
 Chunks travel to the pool's threads in batches of about ``_BATCH_CHUNKS`` x
-``chunk_size`` bytes, each written with ``os.pwritev`` at its own offset, so up
-to ``_DEPTH`` batches can be queued and a thread that finishes one finds the
-next waiting, without a round trip through the loop. A large ``bytes`` chunk
+``chunk_size`` bytes, each written with ``os.pwritev`` at its own offset. Up to
+``_DEPTH`` batches are queued, each chained after the one before it, so one
+thread writes them in order and goes straight on to the next (two threads
+writing one file only contend for it). The batches are quiet jobs: the thread
+wakes the loop only for a batch the loop waits for, and when all are in flight
+the loop waits for the ``_REFILL`` oldest at once, so a wake-up (and the
+thread's turn on the GIL that comes with it) serves several batches. A large ``bytes`` chunk
 (nobody can change it) joins a batch by reference; anything else is copied into
 a buffer of ours first, because the caller may reuse its buffer once `write`
 returns. A batch's error surfaces on a later `write` or on `commit`.
@@ -40,7 +44,8 @@ __all__ = ["FsWriteStream"]
 _BY_REFERENCE = 64 * 1024  # smaller immutable chunks are copied too: fewer, larger iovecs
 _SPARES = 4  # buffers kept for reuse once their batch is written
 _BATCH_CHUNKS = 1  # chunk_size units per thread hop
-_DEPTH = 2  # batches queued or being written at once
+_DEPTH = 4  # batches queued or being written at once
+_REFILL = 2  # when all are in flight, wait for this many (one wake-up) before adding more
 
 # a batch handed to a thread: its job, its buffers, and our bytearrays they point into
 _Flight = tuple[Job[None], list[memoryview], list[bytearray]]
@@ -149,14 +154,20 @@ class FsWriteStream(WriteStream):
         self._seal()
         if not self._batch:
             return
-        while len(self._flights) >= _DEPTH:
-            await self._land()
+        if len(self._flights) >= _DEPTH:
+            with os_errors("write", self._key):  # the thread wakes us for this one only
+                await self._flights[_REFILL - 1][0].wait()
+            for _ in range(_REFILL):
+                await self._land()
         batch, offset = self._batch, self._offset
         self._offset += self._batched
         self._batch, self._batched = [], 0
         owned, self._owned = self._owned, []
         self._buffer = None  # it belongs to the batch in flight now
-        job = pool_for(asyncio.get_running_loop()).submit(pwritev_all, (self._staged.fd, batch, offset))
+        after = self._flights[-1][0] if self._flights else None
+        job = pool_for(asyncio.get_running_loop()).submit(
+            pwritev_all, (self._staged.fd, batch, offset), quiet=True, after=after
+        )
         self._flights.append((job, batch, owned))
 
     async def _drain(self) -> None:
@@ -168,7 +179,7 @@ class FsWriteStream(WriteStream):
         job, batch, owned = self._flights[0]
         with os_errors("write", self._key):
             try:
-                await job.future  # if cancelled, the job stays in flight for `abort`
+                await job.wait()  # if cancelled, the job stays in flight for `abort`
             finally:
                 if job.done:
                     self._flights.popleft()
