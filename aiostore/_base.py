@@ -3,9 +3,7 @@ retries, and the path and error helpers."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from types import TracebackType
 from typing import Self
 
@@ -98,13 +96,9 @@ class StoreBase:
         )
 
     # -- helpers ------------------------------------------------------------
-    @contextlib.contextmanager
-    def _context(self, op: str, path: str | None) -> Iterator[None]:
-        try:
-            yield
-        except StorageError as error:
-            self._fill(error, op, path)
-            raise
+    def _context(self, op: str, path: str | None) -> _Context:
+        """``with self._context(op, path):`` names the call in any `StorageError` raised inside."""
+        return _Context(self, op, path)
 
     def _fill(self, error: StorageError, op: str, path: str | None) -> None:
         if error.path is not None and self._scope and error.path.startswith(self._scope):
@@ -128,3 +122,23 @@ class StoreBase:
 
     async def _ensure_open(self) -> None:
         await self._lifecycle.ensure_open()
+
+
+class _Context:
+    """What `StoreBase._context` returns: a class, as it is entered on every call."""
+
+    __slots__ = ("_op", "_path", "_store")
+
+    def __init__(self, store: StoreBase, op: str, path: str | None) -> None:
+        self._store = store
+        self._op = op
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, StorageError):
+            self._store._fill(exc, self._op, self._path)

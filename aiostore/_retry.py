@@ -27,6 +27,7 @@ from ._errors import (
     StorageError,
     StorageTimeoutError,
 )
+from ._watchdog import Watchdog
 
 __all__ = ["RetryBudget", "RetryOptions", "Retrier", "TimeoutOptions"]
 
@@ -113,10 +114,13 @@ class Retrier:
         self.timeouts = timeouts
         self.budget = RetryBudget(options.budget)
         self.retries = 0
+        self._watchdog = Watchdog()
 
     def _deadline(self) -> float | None:
-        limits = [x for x in (self.options.deadline, self.timeouts.total) if x is not None]
-        return time.monotonic() + min(limits) if limits else None
+        deadline, total = self.options.deadline, self.timeouts.total
+        if total is None:
+            return None if deadline is None else time.monotonic() + deadline
+        return time.monotonic() + (total if deadline is None else min(deadline, total))
 
     async def call(
         self, make: Callable[[], Awaitable[T]], *, idempotent: bool, created_if_absent: bool = False
@@ -162,13 +166,19 @@ class Retrier:
             limit = left if limit is None else min(limit, left)
         if limit is None:
             return await make()
+        guard = self._watchdog.arm(max(limit, 0.001))
         try:
-            async with asyncio.timeout(max(limit, 0.001)):
-                return await make()
+            return await make()
+        except asyncio.CancelledError as exc:
+            if guard.settle():  # our watchdog cancelled, and nobody else did
+                raise StorageTimeoutError(f"no answer within {limit:.3g} s") from exc
+            raise
         except TimeoutError as exc:
             if isinstance(exc, StorageError):
                 raise
             raise StorageTimeoutError(f"no answer within {limit:.3g} s") from exc
+        finally:
+            self._watchdog.disarm(guard)
 
     def _retry_delay(
         self, error: StorageError, attempt: int, idempotent: bool, deadline: float | None

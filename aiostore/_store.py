@@ -36,10 +36,13 @@ class Store(WritingMixin, SegmentsMixin):
     async def stat(self, path: str) -> Object:
         """Describe an object; `NotFoundError` when it does not exist."""
         key = self._key(path, "stat")
-        with self._context("stat", path):
+        try:  # not `self._context`: inline on the hot paths (stat, read, write, delete)
             await self._lifecycle.ensure_open()
             obj = await self._retrier.call(lambda: self._adapter.stat(key), idempotent=True)
-            return self._unscope(obj) if self._scope else obj
+        except StorageError as error:
+            self._fill(error, "stat", path)
+            raise
+        return self._unscope(obj) if self._scope else obj
 
     async def exists(self, path: str) -> bool:
         """Whether an object exists at ``path``."""
@@ -57,7 +60,7 @@ class Store(WritingMixin, SegmentsMixin):
         """
         key = self._key(path, "read")
         _check_range(offset, size, "read", path)
-        with self._context("read", path):
+        try:
             await self._lifecycle.ensure_open()
             if self._adapter.parallel_reads:
                 return await read_ranges(
@@ -72,6 +75,9 @@ class Store(WritingMixin, SegmentsMixin):
             return await self._retrier.call(
                 lambda: self._adapter.read_bytes(key, offset=offset, size=size), idempotent=True
             )
+        except StorageError as error:
+            self._fill(error, "read", path)
+            raise
 
     def reader(self, path: str, *, offset: int = 0, size: int | None = None) -> Reader:
         """A streaming reader: ``async with store.reader(p) as r: async for chunk in r``."""
@@ -143,9 +149,12 @@ class Store(WritingMixin, SegmentsMixin):
         """
         if not recursive:
             key = self._key(path, "delete")
-            with self._context("delete", path):
+            try:
                 await self._lifecycle.ensure_open()
                 await self._retrier.call(lambda: self._adapter.delete(key), idempotent=True)
+            except StorageError as error:
+                self._fill(error, "delete", path)
+                raise
             return
         directory = self._dir(path, "delete")
         with self._context("delete", path):

@@ -119,6 +119,39 @@ async def start_segment(
         raise
 
 
+def _as_bytes(view: memoryview) -> bytes:
+    """``view`` as bytes, without a copy when it is a whole bytes object."""
+    obj = view.obj
+    if isinstance(obj, bytes) and view.nbytes == len(obj):
+        return obj
+    return bytes(view)
+
+
+class _Pending:
+    """The part being filled: the caller's chunks, joined once into a bytes part.
+
+    Slices of bytes objects are kept as they are (they cannot change); anything
+    mutable is copied, since the caller may reuse its buffer once ``write`` returns.
+    Parts leave as ``bytes``, which checksum code takes without another copy.
+    """
+
+    __slots__ = ("_pieces", "size")
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes | memoryview] = []
+        self.size = 0
+
+    def add(self, view: memoryview) -> None:
+        self._pieces.append(view if isinstance(view.obj, bytes) else bytes(view))
+        self.size += view.nbytes
+
+    def take(self) -> bytes:
+        pieces, self._pieces, self.size = self._pieces, [], 0
+        if len(pieces) == 1:
+            return _as_bytes(memoryview(pieces[0]))
+        return b"".join(pieces)
+
+
 class SegmentedWrite(WriteStream):
     """A streaming upload over the adapter's segment primitives."""
 
@@ -142,7 +175,7 @@ class SegmentedWrite(WriteStream):
         self._progress = progress
         self._cleanup_timeout = cleanup_timeout
         self._slots = asyncio.Semaphore(concurrency)
-        self._buffer = bytearray()
+        self._pending = _Pending()
         self._segment: Segment | None = None
         self._next_index = 0
         self._parts: list[Part] = []
@@ -152,33 +185,31 @@ class SegmentedWrite(WriteStream):
     async def write(self, data: bytes | memoryview) -> None:
         self._raise_failure()
         view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+        pending, part_size = self._pending, self._part_size
         while view.nbytes:
-            if not self._buffer and view.nbytes >= self._part_size:
-                await self._submit(bytes(view[: self._part_size]))
-                view = view[self._part_size :]
+            if not pending.size and view.nbytes >= part_size:
+                await self._submit(_as_bytes(view[:part_size]))
+                view = view[part_size:]
                 continue
-            room = self._part_size - len(self._buffer)
-            self._buffer += view[:room]
+            room = part_size - pending.size
+            pending.add(view[:room])
             view = view[room:]
-            if len(self._buffer) == self._part_size:
-                full, self._buffer = self._buffer, bytearray()
-                await self._submit(full)
+            if pending.size == part_size:
+                await self._submit(pending.take())
 
     async def commit(self) -> Object:
         self._raise_failure()
         if self._segment is None:
-            body = memoryview(self._buffer)
+            body = self._pending.take()
             obj = await self._retrier.call(
                 lambda: self._adapter.write_once(self._path, body, self._options),
                 idempotent=True,
                 created_if_absent=self._options.if_not_exists,
             )
-            await self._progress.add(len(self._buffer))
-            self._buffer = bytearray()
+            await self._progress.add(len(body))
             return obj
-        if self._buffer:
-            last, self._buffer = self._buffer, bytearray()
-            await self._submit(last)
+        if self._pending.size:
+            await self._submit(self._pending.take())
         if self._tasks:
             await asyncio.wait(set(self._tasks))
         self._raise_failure()
@@ -193,7 +224,7 @@ class SegmentedWrite(WriteStream):
         for task in tasks:
             task.cancel()
         segment, self._segment = self._segment, None
-        self._buffer = bytearray()
+        self._pending.take()
 
         async def cleanup() -> None:
             if tasks:
@@ -203,7 +234,7 @@ class SegmentedWrite(WriteStream):
 
         await shielded(cleanup(), self._cleanup_timeout)
 
-    async def _submit(self, data: bytes | bytearray) -> None:
+    async def _submit(self, data: bytes) -> None:
         if self._segment is None:
             self._segment = await start_segment(
                 self._adapter, self._retrier, self._path, self._options, self._cleanup_timeout
@@ -217,7 +248,7 @@ class SegmentedWrite(WriteStream):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _upload(self, segment: Segment, index: int, data: bytes | bytearray) -> None:
+    async def _upload(self, segment: Segment, index: int, data: bytes) -> None:
         try:
             body = memoryview(data)
             part = await self._retrier.call(

@@ -9,8 +9,8 @@ from ._base import StoreBase
 from ._errors import InvalidArgumentError, StorageError
 from ._sources import Data, Progress, ProgressReporter, as_buffer, iter_chunks, size_of
 from ._streams import Writer
-from ._transfer import BufferedWrite, ProgressWrite, SegmentedWrite, choose_part_size
-from ._types import Object, WriteOptions
+from ._transfer import DEFAULT_PART_SIZE, BufferedWrite, ProgressWrite, SegmentedWrite, choose_part_size
+from ._types import EMPTY_METADATA, Object, WriteOptions
 
 __all__ = ["WritingMixin"]
 
@@ -38,19 +38,22 @@ class WritingMixin(StoreBase):
         """
         options = _write_options(content_type, metadata, if_not_exists, extra)
         key = self._key(path, "write")
-        known = size_of(data)
-        _check_size(size, known)
         buffer = as_buffer(data)
-        if buffer is not None and buffer.nbytes <= self._single_write_limit(buffer.nbytes):
-            reporter = ProgressReporter(progress, buffer.nbytes)
-            with self._context("write", path):
+        known = buffer.nbytes if buffer is not None else size_of(data)
+        _check_size(size, known)
+        if buffer is not None and self._fits_one_write(buffer.nbytes):
+            try:
                 await self._lifecycle.ensure_open()
                 obj = await self._retrier.call(
                     lambda: self._adapter.write_once(key, buffer, options),
                     idempotent=True,
                     created_if_absent=if_not_exists,
                 )
-            await reporter.add(buffer.nbytes)
+            except StorageError as error:
+                self._fill(error, "write", path)
+                raise
+            if progress is not None:
+                await ProgressReporter(progress, buffer.nbytes).add(buffer.nbytes)
             return self._unscope(obj) if self._scope else obj
         writer = self._writer(path, key, options, size if size is not None else known, progress)
         async with writer:
@@ -79,9 +82,15 @@ class WritingMixin(StoreBase):
         _check_size(size, None)
         return self._writer(path, self._key(path, "write"), options, size, progress)
 
-    def _single_write_limit(self, size: int) -> int:
+    def _fits_one_write(self, size: int) -> bool:
+        """Whether ``size`` bytes go out in one request rather than in parts."""
         limits = self._adapter.limits
-        return min(choose_part_size(size, limits, self._transfer.part_size), limits.max_single_write)
+        # choose_part_size never goes below the requested (or default) part size
+        # within the segment limits, so small data needs no further look
+        floor = max(self._transfer.part_size or DEFAULT_PART_SIZE, limits.min_segment_size)
+        if size <= floor and size <= limits.max_segment_size and size <= limits.max_single_write:
+            return True
+        return size <= min(choose_part_size(size, limits, self._transfer.part_size), limits.max_single_write)
 
     def _writer(
         self, path: str, key: str, options: WriteOptions, size: int | None, progress: Progress | None
@@ -129,9 +138,14 @@ def _write_options(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         raise InvalidArgumentError("metadata keys and values must be str", op="write")
+    if content_type is None and not metadata and not if_not_exists and not extra:
+        return _PLAIN  # the common case: nothing to copy or build
     return WriteOptions(
         content_type=content_type, metadata=dict(metadata or {}), if_not_exists=if_not_exists, extra=extra
     )
+
+
+_PLAIN = WriteOptions(metadata=EMPTY_METADATA, extra=EMPTY_METADATA)
 
 
 def _check_size(size: int | None, known: int | None) -> None:

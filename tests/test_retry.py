@@ -29,6 +29,7 @@ from aiostore import (
     TransferOptions,
 )
 from aiostore._retry import Retrier
+from aiostore._watchdog import Watchdog
 from aiostore.memory import MemoryAdapter
 
 FAST = RetryOptions(attempts=4, base_delay=0.001, max_delay=0.01)
@@ -293,3 +294,56 @@ async def test_guarded_create_is_retried_through_a_refusal() -> None:
         assert obj.size == 2
         with pytest.raises(aiostore.AlreadyExistsError):
             await store.write("b", b"again", if_not_exists=True)
+
+
+async def test_attempt_timeout_leaves_the_task_uncancelled() -> None:
+    retrier = Retrier(RetryOptions(attempts=1), TimeoutOptions(attempt=0.01))
+    with pytest.raises(StorageTimeoutError):
+        await retrier.call(lambda: asyncio.sleep(3600), idempotent=True)
+    task = asyncio.current_task()
+    assert task is not None
+    assert task.cancelling() == 0  # the watchdog took its cancel back
+    assert await retrier.call(lambda: asyncio.sleep(0, "ok"), idempotent=True) == "ok"
+
+
+async def test_a_cancellation_during_an_attempt_stays_a_cancellation() -> None:
+    retrier = Retrier(RetryOptions(attempts=3), TimeoutOptions(attempt=3600))
+    started = asyncio.Event()
+
+    async def hang() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(retrier.call(hang, idempotent=True))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_attempts_in_flight_each_meet_their_own_deadline() -> None:
+    watchdog = Watchdog()
+
+    async def guarded(limit: float, work: Any) -> Any:
+        guard = watchdog.arm(limit)
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if guard.settle():
+                return "timed out"
+            raise
+        finally:
+            watchdog.disarm(guard)
+
+    long = asyncio.create_task(guarded(3600, asyncio.sleep(0.05, "done")))
+    await asyncio.sleep(0)
+    short = asyncio.create_task(guarded(0.01, asyncio.sleep(3600)))  # armed later, due sooner
+    assert await short == "timed out"
+    assert await long == "done"
+
+
+def test_the_watchdog_follows_the_running_loop() -> None:
+    retrier = Retrier(RetryOptions(attempts=1), TimeoutOptions(attempt=0.01))
+    for _ in range(2):  # a new loop each time: the timer is re-made on it
+        with pytest.raises(StorageTimeoutError):
+            asyncio.run(retrier.call(lambda: asyncio.sleep(3600), idempotent=True))

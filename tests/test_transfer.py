@@ -118,3 +118,29 @@ async def test_parallel_read_at_the_end_and_past_it() -> None:
         assert await store.read("blob", offset=10) == b""
         with pytest.raises(aiostore.InvalidOffsetError):
             await store.read("blob", offset=11)
+
+
+async def test_parts_are_bytes_and_reused_buffers_are_copied() -> None:
+    seen: list[type] = []
+
+    class Recording(MemoryAdapter):
+        async def write_segment(
+            self, segment: aiostore.Segment, index: int, data: bytes | memoryview
+        ) -> aiostore.Part:
+            seen.append(type(memoryview(data).obj))
+            return await super().write_segment(segment, index, data)
+
+    transfer = TransferOptions(part_size=1000, concurrency=2)
+    expected = bytearray()
+    async with aiostore.Store(Recording(), transfer=transfer) as store:
+        async with store.writer("big") as writer:
+            scratch = bytearray(300)
+            for round_ in range(10):  # one buffer, refilled after every write
+                scratch[:] = bytes([round_]) * 300
+                await writer.write(scratch)
+                expected += scratch
+            await writer.write(b"z" * 2500)  # bytes: whole parts need no copy
+            expected += b"z" * 2500
+        assert await store.read("big") == bytes(expected)
+    assert seen
+    assert all(kind is bytes for kind in seen)

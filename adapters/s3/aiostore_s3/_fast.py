@@ -40,16 +40,28 @@ from botocore.exceptions import NoCredentialsError  # type: ignore[import-untype
 from botocore.httpsession import get_cert_path  # type: ignore[import-untyped,unused-ignore]
 from yarl import URL
 
-from aiostore import ClosedError
+from aiostore import ClosedError, TimeoutOptions
 
 from ._config import S3Config
 from ._errors import ADAPTER, S3ResponseError
 from ._sigv4 import CredentialsLike, SigV4Signer
 from ._xml import parse_error
 
-__all__ = ["CHUNK_SIZE", "BufferPayload", "FastTransport", "Target", "WrongRegionError", "find_target"]
+__all__ = [
+    "BODY_BUFFER",
+    "CHUNK_SIZE",
+    "BufferPayload",
+    "FastTransport",
+    "Target",
+    "WrongRegionError",
+    "find_target",
+    "reads_covered",
+    "widen_reads",
+]
 
 CHUNK_SIZE = 1024 * 1024
+#: what a large GET may buffer ahead of its reader (aiohttp pauses the socket at twice this)
+BODY_BUFFER = 4 * CHUNK_SIZE
 _ERROR_BODY_LIMIT = 64 * 1024
 # aiohttp adds these unless told not to: no content type S3 would store, no compression
 _SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type")
@@ -161,6 +173,12 @@ class FastTransport:
         self._refreshable = isinstance(self._source, RefreshableCredentials)
         self._frozen: CredentialsLike | None = None
         self._closed = False
+        # for stores whose core timeouts already bound every read (`reads_covered`):
+        # no per-read timer, which aiohttp would otherwise re-arm on every packet
+        self._untimed = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=None)
+        self._timed = aiohttp.ClientTimeout(
+            total=None, sock_connect=connect_timeout, sock_read=config.read_timeout
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._session is not None else "new"
@@ -176,12 +194,9 @@ class FastTransport:
         connector = aiohttp.TCPConnector(
             limit=self._config.max_pool_connections, ttl_dns_cache=300, ssl=context
         )
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self._connect_timeout, sock_read=self._config.read_timeout
-        )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=timeout,
+            timeout=self._timed,
             auto_decompress=False,
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=_SKIP_AUTO_HEADERS,
@@ -223,26 +238,64 @@ class FastTransport:
         query: str,
         headers: dict[str, str],
         body: BufferPayload | None = None,
+        *,
+        read_bufsize: int | None = None,
+        timed_reads: bool = True,
     ) -> aiohttp.ClientResponse:
         """Sign and send; an error answer raises `S3ResponseError` (body read, connection freed).
 
         ``path`` is encoded and ``query`` canonical (sorted, encoded): both are
-        sent exactly as signed.
+        sent exactly as signed. ``timed_reads=False`` drops ``read_timeout`` for
+        a caller whose own timeouts are stricter (see `reads_covered`).
         """
         session = self._session
         if session is None:
             raise ClosedError("this S3 store is closed", adapter=ADAPTER)
         if target.signer is not None:
-            headers = target.signer.sign(method, target.host, path, query, headers, await self._credentials())
+            credentials = self._frozen or await self._credentials()  # static keys: no await
+            headers = target.signer.sign(method, target.host, path, query, headers, credentials)
         else:
             headers["host"] = target.host
         url = URL(f"{target.origin}{path}?{query}" if query else f"{target.origin}{path}", encoded=True)
+        proxy = self._proxies[target.origin] if target.origin in self._proxies else self._proxy(target.origin)
         response = await session.request(
-            method, url, headers=headers, data=body, allow_redirects=False, proxy=self._proxy(target.origin)
+            method,
+            url,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+            proxy=proxy,
+            read_bufsize=read_bufsize,
+            timeout=self._timed if timed_reads else self._untimed,
         )
         if response.status >= 300:
             await _raise_for(response, target)
         return response
+
+
+def reads_covered(config: S3Config, timeouts: TimeoutOptions | None) -> bool:
+    """Whether the core's timeouts bound every fast-path read at least as tightly as
+    ``read_timeout`` does: each request runs inside one attempt (``attempt``) and a
+    streamed body is read under the stall timeout (``stall``). A read idle for
+    ``read_timeout`` then always meets one of those first, so the per-read timer
+    aiohttp would re-arm on every packet adds nothing but CPU."""
+    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
+        return False
+    return timeouts.attempt <= config.read_timeout and timeouts.stall <= config.read_timeout
+
+
+def widen_reads(response: aiohttp.ClientResponse) -> None:
+    """Let a large body come off the socket in reads of up to `CHUNK_SIZE`.
+
+    asyncio's socket transport reads at most 256 KiB per wake-up; a 1 GiB body
+    then costs 4,096 loop iterations, and on a busy machine every one is a chance
+    for the sender to stall on a full window. The setting stays with the pooled
+    connection, which is harmless: a small answer still allocates only what arrives.
+    """
+    connection = response.connection
+    transport = connection.transport if connection is not None else None
+    if transport is not None and getattr(transport, "max_size", CHUNK_SIZE) < CHUNK_SIZE:
+        transport.max_size = CHUNK_SIZE  # type: ignore[attr-defined]
 
 
 async def _raise_for(response: aiohttp.ClientResponse, target: Target) -> None:

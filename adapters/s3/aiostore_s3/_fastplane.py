@@ -26,12 +26,22 @@ from xml.etree.ElementTree import ParseError
 
 import aiohttp
 
-from aiostore import Object, Page, ServiceUnavailableError
+from aiostore import Object, Page, ServiceUnavailableError, TimeoutOptions
+from aiostore._types import EMPTY_METADATA
 
 from ._config import S3Config
 from ._dataplane import Body, BotoPlane
 from ._errors import ADAPTER
-from ._fast import BufferPayload, FastTransport, Target, WrongRegionError
+from ._fast import (
+    BODY_BUFFER,
+    CHUNK_SIZE,
+    BufferPayload,
+    FastTransport,
+    Target,
+    WrongRegionError,
+    reads_covered,
+    widen_reads,
+)
 from ._sigv4 import canonical_query, uri_encode_path
 from ._xml import parse_list
 
@@ -68,6 +78,8 @@ _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 def request_headers(params: Mapping[str, Any]) -> dict[str, str]:
     """S3 headers for botocore-named parameters (SSE-C key encoded and hashed like botocore)."""
     headers: dict[str, str] = {}
+    if not params:
+        return headers
     for name, value in params.items():
         header = _HEADERS.get(name)
         if header is not None:
@@ -127,7 +139,7 @@ def object_from_headers(path: str, headers: Mapping[str, str]) -> Object:
         for name, value in headers.items()
         if len(name) > 11 and name[10] == "-" and name[:11].lower() == _META
     }
-    return Object(
+    return Object(  # `or`: objects without metadata share one empty mapping
         path=path,
         size=_whole_size(headers),
         updated_at=_http_date(headers.get("Last-Modified")),
@@ -135,7 +147,7 @@ def object_from_headers(path: str, headers: Mapping[str, str]) -> Object:
         etag=headers.get("ETag"),
         storage_class=headers.get("x-amz-storage-class") or "STANDARD",
         version=headers.get("x-amz-version-id"),
-        metadata=metadata,
+        metadata=metadata or EMPTY_METADATA,
     )
 
 
@@ -198,9 +210,16 @@ class FastPlane:
     """GET, PUT, HEAD, DELETE, UploadPart and ListObjectsV2 of one bucket, signed here."""
 
     def __init__(
-        self, transport: FastTransport, target: Target, config: S3Config, *, fallback: BotoPlane
+        self,
+        transport: FastTransport,
+        target: Target,
+        config: S3Config,
+        *,
+        fallback: BotoPlane,
+        timeouts: TimeoutOptions | None = None,
     ) -> None:
         self._transport = transport
+        self._timed = not reads_covered(config, timeouts)
         self._target = target
         self.fallback = fallback
         self.redirected = False
@@ -230,7 +249,7 @@ class FastPlane:
     ) -> dict[str, Any]:
         payload = BufferPayload(body)
         response = await self._transport.send(
-            self._target, "PUT", path, query, request_headers(params), payload
+            self._target, "PUT", path, query, request_headers(params), payload, timed_reads=self._timed
         )
         await _read(response)
         headers = response.headers
@@ -247,20 +266,33 @@ class FastPlane:
         headers = request_headers(params)
         if self._checksum_mode and "range" not in headers:  # ranges come back without one
             headers["x-amz-checksum-mode"] = "ENABLED"
-        response = await self._transport.send(self._target, "GET", self._path(key), "", headers)
+        response = await self._transport.send(
+            self._target,
+            "GET",
+            self._path(key),
+            "",
+            headers,
+            read_bufsize=BODY_BUFFER,
+            timed_reads=self._timed,
+        )
+        length = response.content_length
+        if length is None or length > CHUNK_SIZE:
+            widen_reads(response)
         return object_from_headers(path, response.headers), FastBody(response), response.headers
 
     @_redirectable
     async def head_object(self, path: str, key: str, params: Mapping[str, Any]) -> Object:
         response = await self._transport.send(
-            self._target, "HEAD", self._path(key), "", request_headers(params)
+            self._target, "HEAD", self._path(key), "", request_headers(params), timed_reads=self._timed
         )
         response.release()
         return object_from_headers(path, response.headers)
 
     @_redirectable
     async def delete_object(self, key: str) -> None:
-        response = await self._transport.send(self._target, "DELETE", self._path(key), "", {})
+        response = await self._transport.send(
+            self._target, "DELETE", self._path(key), "", {}, timed_reads=self._timed
+        )
         await _read(response)
 
     @_redirectable
@@ -273,7 +305,12 @@ class FastPlane:
         if token:
             query["continuation-token"] = token
         response = await self._transport.send(
-            self._target, "GET", self._target.prefix or "/", canonical_query(query), {}
+            self._target,
+            "GET",
+            self._target.prefix or "/",
+            canonical_query(query),
+            {},
+            timed_reads=self._timed,
         )
         body = await _read(response)
         try:

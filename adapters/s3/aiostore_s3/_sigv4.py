@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,8 +59,13 @@ class Credentials:
     token: str | None = field(default=None, repr=False)
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/_.~-]*")
+
+
 def uri_encode_path(path: str) -> str:
     """Encode a key for the canonical URI: everything but unreserved characters and ``/``."""
+    if _PLAIN_PATH.fullmatch(path):  # most keys: nothing to encode
+        return path
     return quote(path, safe="/" + _UNRESERVED)
 
 

@@ -7,10 +7,14 @@ SSE-C headers and dates against botocore's own functions.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape
 
+import pytest
+from aiostore_s3._config import parse_options
+from aiostore_s3._fast import reads_covered
 from aiostore_s3._fastplane import object_from_headers, request_headers
+from aiostore_s3._sigv4 import uri_encode_path
 from aiostore_s3._xml import parse_error, parse_list, scan_list, tree_list
 from botocore.handlers import sse_md5  # type: ignore[import-untyped,unused-ignore]
 from botocore.utils import parse_timestamp  # type: ignore[import-untyped,unused-ignore]
@@ -18,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
-from aiostore import ObjectType
+from aiostore import ObjectType, TimeoutOptions
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 # characters XML 1.0 can carry (raw listings); url-encoded listings take any
@@ -135,3 +139,30 @@ def test_head_answers_become_objects_like_botocore_reads_them() -> None:
     assert (obj.size, obj.etag, obj.content_type, obj.storage_class) == (99, '"e"', "text/plain", "STANDARD")
     assert dict(obj.metadata) == {"Color": "blue"}
     assert obj.version == "v1"
+
+
+@given(st.text(max_size=30))
+def test_key_encoding_equals_quote(key: str) -> None:
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # lone surrogates never reach here: the core refuses such paths
+    assert uri_encode_path(key) == quote(key, safe="/-_.~")
+
+
+def test_the_read_timer_is_left_to_the_core_only_when_it_is_stricter() -> None:
+    config = parse_options({"name": "b", "read_timeout": 60.0})
+    assert reads_covered(config, TimeoutOptions(attempt=60.0, stall=30.0))
+    assert not reads_covered(config, None)
+    assert not reads_covered(config, TimeoutOptions(attempt=None))
+    assert not reads_covered(config, TimeoutOptions(stall=None))
+    assert not reads_covered(config, TimeoutOptions(attempt=120.0))
+
+
+def test_objects_without_metadata_share_one_read_only_mapping() -> None:
+    first = object_from_headers("a", CIMultiDict({"Content-Length": "1"}))
+    second = object_from_headers("b", CIMultiDict({"Content-Length": "2"}))
+    assert first.metadata == {}
+    assert first.metadata is second.metadata
+    with pytest.raises(TypeError):
+        first.metadata["k"] = "v"  # type: ignore[index]
