@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
+from typing import Protocol, runtime_checkable
 
 from ._adapter import ReadStream, WriteStream
 from ._errors import ClosedError, IntegrityError, InvalidArgumentError, StorageError, StorageTimeoutError
@@ -13,7 +14,31 @@ from ._sources import check_chunk
 from ._transfer import shielded
 from ._types import Object
 
-__all__ = ["Reader", "Writer"]
+__all__ = ["Reader", "Verifier", "VerifyingStream", "Writer"]
+
+
+class Verifier(Protocol):
+    """A running check of a whole object's bytes against the service's checksum."""
+
+    def update(self, chunk: bytes, /) -> None:
+        """Hash the next bytes of the object."""
+
+    def finish(self) -> None:
+        """Raise `IntegrityError` unless the bytes hashed are the object the checksum names."""
+
+
+@runtime_checkable
+class VerifyingStream(Protocol):
+    """A `ReadStream` that checks the whole object and can hand that check over.
+
+    When a broken stream resumes, the rest comes as a byte range that no service
+    checksum covers; the `Reader` takes the check, which has hashed exactly the
+    bytes the stream returned, and feeds it the resumed bytes, so the whole object
+    is still verified at the end.
+    """
+
+    def take_verifier(self) -> Verifier | None:
+        """The running check (the stream stops checking), or None when it has none."""
 
 
 class Reader:
@@ -21,7 +46,10 @@ class Reader:
 
     A stream that breaks or stalls mid-way resumes with a ranged request pinned to
     the same version (its ETag); if the object changed meanwhile, the read fails
-    with `ConditionNotMetError` rather than mixing bytes of two versions.
+    with `ConditionNotMetError` rather than mixing bytes of two versions. A read
+    the adapter verifies stays verified across resumes: the check of the first
+    stream (`VerifyingStream`) carries on over the resumed ranges, and a mismatch
+    at the end is `IntegrityError`, never a clean end.
 
     Example:
         >>> async with store.reader("big.bin", offset=1024) as r:
@@ -45,6 +73,7 @@ class Reader:
         self._pending = b""
         self._consumed = 0
         self._resumes = 0
+        self._verifier: Verifier | None = None  # carried over resumed ranges
         self._closed = False
 
     @property
@@ -84,6 +113,7 @@ class Reader:
             stream = self._require_stream()
             try:
                 chunk = await self._next_within_stall(stream)
+                self._verify(chunk)
             except StorageError as error:
                 if not await self._resume(error):
                     self._on_error(error)
@@ -104,6 +134,17 @@ class Reader:
                 raise
             raise StorageTimeoutError(f"no byte arrived for {stall:.3g} s", op="read") from exc
 
+    def _verify(self, chunk: bytes) -> None:
+        """Feed the carried check; at the end of the object, settle it."""
+        verifier = self._verifier
+        if verifier is None:
+            return
+        if chunk:
+            verifier.update(chunk)
+            return
+        self._verifier = None
+        verifier.finish()
+
     async def _resume(self, error: StorageError) -> bool:
         """Reopen after the bytes already handed out, pinned to the same version."""
         stream = self._require_stream()
@@ -115,6 +156,9 @@ class Reader:
         if self._resumes + 1 >= self._retrier.options.attempts:
             return False
         self._resumes += 1
+        taken = stream.take_verifier() if isinstance(stream, VerifyingStream) else None
+        if taken is not None:  # else keep the one carried from an earlier stream, if any
+            self._verifier = taken
         await stream.aclose()
         consumed = self._consumed
         self._stream = await self._retrier.call(lambda: self._opener(consumed, etag), idempotent=True)

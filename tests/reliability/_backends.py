@@ -247,5 +247,3 @@ def make_azure(server: AzureServer) -> Backend:
         name="azblob", upstream=origin, options=options, hidden=everything,
         errors=errors, part_size=64 * KiB, bucket=container,
     )  # fmt: skip
-
-

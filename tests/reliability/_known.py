@@ -36,22 +36,6 @@ class Known:
 
 KNOWN: tuple[Known, ...] = (
     Known(
-        "K4-s3-no-md5-etag-check", ("s3-moto",), ("read", "reader"), ("flip",), "wrong result: read",
-        "s3 adapter: with no x-amz-checksum-* in the answer (moto) a full read is not checked "
-        "against the MD5 ETag of a single-part object",
-    ),
-    Known(
-        "S3-NOTSENT", ("s3-seaweedfs", "s3-moto"), ("writer", "segments"), ("reset_after",),
-        "open uploads left after success",
-        "s3 adapter: _errors._NOT_SENT takes every botocore EndpointConnectionError as 'never sent', but "
-        "aiobotocore raises it for a connection reset after the request went out too; the core then "
-        "retries CreateMultipartUpload and orphans the first upload",
-    ),
-    Known(
-        "G1-late-part-orphaned", ("gcs",), ("cancel",), ("",), "partial: .aiostore-segments/",
-        "gcs adapter: a part upload that lands after abort_segment stays as an object no listing shows",
-    ),
-    Known(
         "L1-ranges-have-no-checksum", ("s3-seaweedfs", "s3-moto", "gcs"), ("read_range",), ("flip",),
         "wrong result: ranged",
         "limitation: S3 and GCS return no checksum for a byte range (Azure returns a per-range MD5); "

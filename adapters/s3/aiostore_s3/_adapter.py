@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Unpack
 
 from aiostore import (
@@ -30,11 +30,12 @@ from aiostore import (
     WriteOptions,
 )
 
-from ._checksums import response_verifier, upload_params
+from ._checksums import Verifier, response_verifier, upload_params
 from ._client import ClientHandle
 from ._config import S3Config, S3Options, parse_options
 from ._dataplane import BotoPlane, DataPlane, EmptyStream, S3ReadStream
 from ._errors import ADAPTER, boundary, from_client_error
+from ._etag import etag_verifier
 from ._fast import find_target
 from ._fastplane import FastPlane
 from ._params import copy_source_sse_params, read_params, write_params
@@ -56,7 +57,8 @@ class S3Adapter(SegmentOps, Adapter):
     (``parallel_reads``), each pinned to the first answer's ETag with ``If-Match``.
     A full-object checksum cannot cover a range, so those pieces are not verified
     (accepted: the ETag pin keeps them from mixing versions); a read answered by
-    one whole-object response is verified.
+    one whole-object response is verified, against the service's checksum or,
+    when there is none, a single-part object's MD5 ETag (`_etag`).
     """
 
     name: ClassVar[str] = "s3"
@@ -134,7 +136,7 @@ class S3Adapter(SegmentOps, Adapter):
             with boundary("open"):
                 target = await find_target(client, self._config.bucket, anonymous=self._config.anonymous)
             if target is not None:
-                plane = FastPlane(transport, target, self._config, fallback=boto)
+                plane = FastPlane(transport, target, self._config, fallback=boto, timeouts=self.timeouts)
         self._plane_of = (client, plane)
         return plane
 
@@ -172,8 +174,15 @@ class S3Adapter(SegmentOps, Adapter):
                 raise
             return stream
         whole = not ranged or (offset == 0 and obj.size is not None and (size is None or size >= obj.size))
-        verifier = response_verifier(headers, path=path) if whole else None
+        verifier = self._verifier(headers, path) if whole else None
         return S3ReadStream(obj, body, verifier, path=path)
+
+    def _verifier(self, headers: Mapping[str, str], path: str) -> Verifier | None:
+        """The whole-object check: the service's checksum, else a single-part object's MD5 ETag."""
+        verifier = response_verifier(headers, path=path)
+        if verifier is None and self._config.verify_etag:
+            verifier = etag_verifier(headers, path=path)
+        return verifier
 
     async def _empty_read(self, path: str, offset: int, if_match: str | None) -> ReadStream:
         """A read of nothing at ``offset``: fine up to the end, `InvalidOffsetError` past it."""

@@ -13,6 +13,10 @@ What the client is configured with, and why:
   presigns S3 with SigV2 by default).
 * ``retries={"total_max_attempts": 1}``: the core owns retries (``max_attempts`` 1 still
   lets botocore retry once); errors say ``retryable``.
+* ``http_session_cls=QuietSession``: aiobotocore's aiohttp sessions, without
+  aiohttp's own resend of an idempotent request whose connection broke (RFC 9112
+  allows it; aiohttp does it once, silently). The core's retrier stays the only
+  one, so ``may_have_applied`` and guarded creates mean what they say.
 * no ``Expect: 100-continue``: botocore's ``add_expect_header`` handler is
   unregistered from this client's event hooks, which saves a round trip per PUT.
 * ``x-amz-checksum-mode: ENABLED`` added as a header on GetObject (when the
@@ -35,6 +39,7 @@ import os
 from typing import Any
 
 from aiobotocore.config import AioConfig  # type: ignore[import-untyped,unused-ignore]
+from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped,unused-ignore]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped,unused-ignore]
 from botocore import UNSIGNED  # type: ignore[import-untyped,unused-ignore]
 from botocore.handlers import add_expect_header  # type: ignore[import-untyped,unused-ignore]
@@ -46,7 +51,17 @@ from ._errors import ADAPTER, boundary
 from ._fast import FastTransport
 from ._redact import install_log_redaction
 
-__all__ = ["ClientHandle"]
+__all__ = ["ClientHandle", "QuietSession"]
+
+
+class QuietSession(AIOHTTPSession):  # type: ignore[misc,unused-ignore]
+    """aiobotocore's HTTP session whose aiohttp sessions never resend a request on their own."""
+
+    async def _get_session(self, proxy_url: str | None) -> Any:
+        session = await super()._get_session(proxy_url)
+        if hasattr(session, "_retry_connection"):  # aiohttp >= 3.9 resends GET/PUT/DELETE once
+            session._retry_connection = False
+        return session
 
 
 def _client_config(config: S3Config) -> Any:
@@ -54,6 +69,7 @@ def _client_config(config: S3Config) -> Any:
         signature_version=UNSIGNED if config.anonymous else "s3v4",
         s3={"addressing_style": config.addressing_style},
         retries={"total_max_attempts": 1, "mode": "standard"},
+        http_session_cls=QuietSession,
         max_pool_connections=config.max_pool_connections,
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,

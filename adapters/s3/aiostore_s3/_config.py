@@ -47,6 +47,8 @@ class S3Options(TypedDict, total=False):
         anonymous: send unsigned requests (public buckets).
         fast_path: send GET, PUT, HEAD, DELETE, UploadPart and ListObjectsV2 signed
             here through aiohttp (default True); False sends everything through aiobotocore.
+        verify_etag: check a whole read against a single-part object's MD5 ETag when
+            the answer carries no ``x-amz-checksum-*``; the profile's by default.
     """
 
     name: str
@@ -69,6 +71,7 @@ class S3Options(TypedDict, total=False):
     read_timeout: float
     anonymous: bool
     fast_path: bool
+    verify_etag: bool
 
 
 _SSE_ALIASES = {
@@ -105,6 +108,7 @@ class S3Config:
     read_timeout: float = 60.0
     anonymous: bool = False
     fast_path: bool = True
+    verify_etag: bool = False
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
@@ -211,6 +215,7 @@ def parse_options(options: Mapping[str, Any], *, need_bucket: bool = True) -> S3
         read_timeout=_number("read_timeout", get("read_timeout", 60.0), float),
         anonymous=_flag(get("anonymous", False)),
         fast_path=_flag(get("fast_path", True)),
+        verify_etag=_flag(get("verify_etag", profile.etag_md5)),
     )  # fmt: skip
 
 

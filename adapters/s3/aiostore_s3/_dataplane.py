@@ -133,6 +133,11 @@ class S3ReadStream(ReadStream):
         """The checksum algorithm the download is checked with, if any."""
         return self._verifier.algorithm if self._verifier is not None else None
 
+    def take_verifier(self) -> Verifier | None:
+        """Hand the running whole-object check to the core's Reader for a resumed read."""
+        verifier, self._verifier = self._verifier, None
+        return verifier
+
     async def next_chunk(self) -> bytes:
         if self._body is None:
             return b""

@@ -2,7 +2,8 @@
 
 A profile fixes the addressing style, the default region, the checksum sent
 with every PUT and part, whether downloads ask for a stored checksum, how
-DeleteObjects proves its body, and whether ``If-None-Match: *`` is honoured.
+DeleteObjects proves its body, whether ``If-None-Match: *`` is honoured, and
+whether a single-part object's ETag is its MD5.
 Pick one with ``profile="minio"`` or a scheme (``minio://bucket``); explicit
 options (``addressing_style=``, ``region=``, ``checksum=``) still win.
 
@@ -54,6 +55,9 @@ class Profile:
         source: where the behaviour is documented.
         region_in_host: a regex whose first group finds the region in the endpoint's
             host name, for services whose endpoints are per region.
+        etag_md5: a single-part object's ETag is the hex MD5 of its bytes (except
+            under SSE-KMS or SSE-C), so a whole read without ``x-amz-checksum-*``
+            is checked against it.
     """
 
     name: str
@@ -66,6 +70,7 @@ class Profile:
     endpoint: str
     source: str
     region_in_host: str | None = None
+    etag_md5: bool = False
 
     def region_for(self, endpoint: str | None) -> str | None:
         """The region named by ``endpoint``'s host, when this profile knows where to look."""
@@ -84,26 +89,27 @@ _TABLE = (
         name="aws", addressing_style="auto", region=None, checksum="crc32c", checksum_mode=True,
         delete_md5=False, conditional_write=True, endpoint="https://s3.<region>.amazonaws.com",
         source="https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html",
+        etag_md5=True,
     ),
     _profile(
         name="seaweedfs", addressing_style="path", region="us-east-1", checksum="crc32c", checksum_mode=True,
         delete_md5=False, conditional_write=True, endpoint="http://<host>:8333",
-        source="https://github.com/seaweedfs/seaweedfs/wiki/Amazon-S3-API",
+        source="https://github.com/seaweedfs/seaweedfs/wiki/Amazon-S3-API", etag_md5=True,
     ),
     _profile(
         name="minio", addressing_style="path", region="us-east-1", checksum="crc32c", checksum_mode=True,
         delete_md5=True, conditional_write=True, endpoint="http://<host>:9000",
-        source="https://github.com/minio/minio/pull/15433",
+        source="https://github.com/minio/minio/pull/15433", etag_md5=True,
     ),
     _profile(
         name="ceph", addressing_style="path", region="us-east-1", checksum="md5", checksum_mode=False,
         delete_md5=True, conditional_write=True, endpoint="http://<rgw-host>:7480",
-        source="https://docs.ceph.com/en/latest/radosgw/s3/",
+        source="https://docs.ceph.com/en/latest/radosgw/s3/", etag_md5=True,
     ),
     _profile(
         name="r2", addressing_style="virtual", region="auto", checksum="crc32c", checksum_mode=True,
         delete_md5=True, conditional_write=True, endpoint="https://<account_id>.r2.cloudflarestorage.com",
-        source="https://developers.cloudflare.com/r2/api/s3/api/",
+        source="https://developers.cloudflare.com/r2/api/s3/api/", etag_md5=True,
     ),
     _profile(
         name="b2", addressing_style="virtual", region=None, checksum="md5", checksum_mode=False,

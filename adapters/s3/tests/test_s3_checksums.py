@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 from aiostore_s3._checksums import Verifier, digest, response_verifier, upload_params
+from aiostore_s3._config import parse_options
+from aiostore_s3._etag import etag_md5, etag_verifier
 
 import aiostore
 
@@ -72,3 +75,52 @@ def test_response_verifier_picks_a_full_object_checksum() -> None:
 )
 def test_composite_or_unknown_checksums_are_not_checked(headers: dict[str, str]) -> None:
     assert response_verifier(headers) is None
+
+
+MD5 = hashlib.md5(CHECK, usedforsecurity=False)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"ETag": f'"{MD5.hexdigest()}"'},
+        {"etag": MD5.hexdigest().upper()},
+        {"etag": f'"{MD5.hexdigest()}"', "x-amz-server-side-encryption": "AES256"},
+    ],
+    ids=["quoted", "upper-case", "sse-s3"],
+)
+def test_a_single_part_etag_is_checked_as_md5(headers: dict[str, str]) -> None:
+    assert etag_md5(headers) == base64.b64encode(MD5.digest()).decode()
+    verifier = etag_verifier(headers, path="a.bin")
+    assert verifier is not None
+    verifier.update(CHECK)
+    verifier.finish()
+    verifier = etag_verifier(headers, path="a.bin")
+    assert verifier is not None
+    verifier.update(CHECK[:-1] + b"0")
+    with pytest.raises(aiostore.IntegrityError, match="MD5"):
+        verifier.finish()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"etag": f'"{MD5.hexdigest()}-2"'},
+        {"etag": f'"{MD5.hexdigest()}"', "x-amz-server-side-encryption": "aws:kms"},
+        {"etag": f'"{MD5.hexdigest()}"', "x-amz-server-side-encryption": "aws:kms:dsse"},
+        {"etag": f'"{MD5.hexdigest()}"', "x-amz-server-side-encryption-customer-algorithm": "AES256"},
+        {"etag": '"Fto5o-5ea0sNMlW_75VgGJCv2AcJ"'},
+    ],
+    ids=["none", "multipart", "sse-kms", "dsse-kms", "sse-c", "service-own-form"],
+)
+def test_etags_that_are_not_an_md5_are_not_checked(headers: dict[str, str]) -> None:
+    assert etag_verifier(headers) is None
+
+
+@pytest.mark.parametrize(("profile", "checked"), [("aws", True), ("seaweedfs", True), ("b2", False)])
+def test_the_etag_check_follows_the_profile_unless_told(profile: str, checked: bool) -> None:
+    options = {"name": "b", "profile": profile}
+    assert parse_options(options).verify_etag is checked
+    assert parse_options(options | {"verify_etag": not checked}).verify_etag is not checked
+    assert parse_options(options | {"verify_etag": "false"}).verify_etag is False

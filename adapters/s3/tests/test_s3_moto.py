@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 import yarl
 from aiostore_s3 import S3Adapter
+from aiostore_s3._dataplane import S3ReadStream
 
 import aiostore
 
@@ -121,3 +122,43 @@ async def test_sse_kms_options_reach_the_server(moto_store: aiostore.Store) -> N
     assert await moto_store.read("kms.bin") == b"kms data"
     with pytest.raises(aiostore.InvalidArgumentError, match="sse_kms_key_id needs"):
         await moto_store.write("bad.bin", b"x", sse_kms_key_id="alias/aiostore")
+
+
+async def _checked_with(store: aiostore.Store, path: str, *, offset: int = 0) -> str | None:
+    adapter = store._adapter
+    assert isinstance(adapter, S3Adapter)
+    stream = await adapter.open_read(path, offset=offset, size=None)
+    try:
+        assert isinstance(stream, S3ReadStream)
+        return stream.verified_with
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "aiobotocore"])
+async def test_whole_reads_are_checked_against_an_md5_etag(
+    moto_options: dict[str, Any], moto_bucket: str, fast_path: bool
+) -> None:
+    """moto returns no x-amz-checksum-*: a single-part object's MD5 ETag is the check (K4)."""
+    options = moto_options | {"name": moto_bucket, "work_dir": f"etag-{fast_path}/", "fast_path": fast_path}
+    async with aiostore.connect("s3", **options) as store:
+        await store.write("one.bin", b"single part")
+        await store.write("kms.bin", b"kms", sse="aws:kms", sse_kms_key_id="alias/aiostore")
+        segment = await store.init_segment("parts.bin")
+        await store.write_segment(segment, 0, _data(5 * MiB, 3))
+        await store.write_segment(segment, 1, b"end")
+        await store.complete_segment(segment)
+        try:
+            assert await _checked_with(store, "one.bin") == "md5"
+            assert await _checked_with(store, "one.bin", offset=1) is None  # a range: no checksum covers it
+            assert await _checked_with(store, "parts.bin") is None  # "<hex>-2" is not an MD5
+            assert await _checked_with(store, "kms.bin") is None  # under SSE-KMS the ETag is not the MD5
+            assert await store.read("one.bin") == b"single part"
+        finally:
+            await store.delete("", recursive=True)
+    async with aiostore.connect("s3", **options, verify_etag=False) as store:
+        await store.write("one.bin", b"single part")
+        try:
+            assert await _checked_with(store, "one.bin") is None
+        finally:
+            await store.delete("", recursive=True)
