@@ -30,10 +30,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
 from aiostore import ClosedError
+from aiostore._http import BufferPayload
 
 from ._errors import ADAPTER, AzureResponseError
 from ._sharedkey import SharedKeySigner, encode_query, http_now
@@ -46,32 +46,6 @@ DEFAULT_TIMEOUT = 300.0
 _ERROR_BODY_LIMIT = 64 * 1024
 _TAG = re.compile(rb"<(Code|Message)>([^<]*)</")
 _USER_AGENT = f"aiostore-azblob Python/{platform.python_version()}"
-
-
-class BufferPayload(aiohttp.payload.Payload):
-    """A request body over bytes or a memoryview, written in 1 MiB slices without copies.
-
-    aiohttp warns (`ResourceWarning`) about raw ``bytes`` bodies over 1 MiB.
-    """
-
-    _autoclose = True
-
-    def __init__(self, data: bytes | memoryview) -> None:
-        view = memoryview(data).cast("B")
-        super().__init__(view, content_type=None)
-        self._size = view.nbytes
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return bytes(self._value).decode(encoding, errors)
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
-        view: memoryview = self._value
-        end = view.nbytes if content_length is None else min(content_length, view.nbytes)
-        for start in range(0, end, CHUNK_SIZE):
-            await writer.write(view[start : min(start + CHUNK_SIZE, end)])
 
 
 def _auth_kind(credential: Any) -> str | None:

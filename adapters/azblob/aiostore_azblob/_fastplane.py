@@ -19,13 +19,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 
 from aiostore import IntegrityError, Object, ObjectType
+from aiostore._http import http_date
 
 from ._fast import FastTransport
 from ._sharedkey import encode_path
@@ -34,29 +33,6 @@ __all__ = ["FastPlane", "object_from_headers"]
 
 OCTET_STREAM = "application/octet-stream"
 _META = "x-ms-meta-"
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
-_last_date: tuple[str, datetime | None] = ("", None)
-
-
-def http_date(text: str | None) -> datetime | None:
-    """``Wed, 21 Oct 2015 07:28:00 GMT`` as an aware datetime (cached: writes share seconds)."""
-    global _last_date
-    if not text:
-        return None
-    if text == _last_date[0]:
-        return _last_date[1]
-    try:
-        _, day, month, year, clock, _ = text.split()
-        hour, minute, second = clock.split(":")
-        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-    except (ValueError, KeyError):
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            when = None
-    _last_date = (text, when)
-    return when
 
 
 def _md5_b64(data: bytes | memoryview) -> str:

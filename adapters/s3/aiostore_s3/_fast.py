@@ -34,13 +34,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractStreamWriter
 from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped,unused-ignore]
 from botocore.exceptions import NoCredentialsError  # type: ignore[import-untyped,unused-ignore]
 from botocore.httpsession import get_cert_path  # type: ignore[import-untyped,unused-ignore]
 from yarl import URL
 
 from aiostore import ClosedError, TimeoutOptions
+from aiostore._http import BufferPayload
 
 from ._config import S3Config
 from ._errors import ADAPTER, S3ResponseError
@@ -110,33 +110,6 @@ async def find_target(client: Any, bucket: str, *, anonymous: bool) -> Target | 
             return None
         signer = SigV4Signer(scope[2])
     return Target(f"{parts.scheme}://{parts.netloc}", parts.netloc, parts.path[:-2], signer)
-
-
-class BufferPayload(aiohttp.payload.Payload):
-    """A request body over bytes or a memoryview, written in 1 MiB slices.
-
-    aiohttp warns (`ResourceWarning`) about raw ``bytes`` bodies over 1 MiB, and
-    its ``BytesIOPayload`` copies 64 KiB at a time; this one copies nothing.
-    """
-
-    _autoclose = True
-
-    def __init__(self, data: bytes | memoryview) -> None:
-        view = memoryview(data)
-        super().__init__(view, content_type=None)
-        self._size = view.nbytes
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return bytes(self._value).decode(encoding, errors)
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
-        view: memoryview = self._value
-        end = view.nbytes if content_length is None else min(content_length, view.nbytes)
-        for start in range(0, end, CHUNK_SIZE):
-            await writer.write(view[start : min(start + CHUNK_SIZE, end)])
 
 
 def _credential_source(client: Any) -> Any:

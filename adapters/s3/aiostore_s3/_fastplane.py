@@ -19,14 +19,13 @@ import base64
 import hashlib
 import logging
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from xml.etree.ElementTree import ParseError
 
 import aiohttp
 
 from aiostore import Object, Page, ServiceUnavailableError, TimeoutOptions
+from aiostore._http import http_date
 from aiostore._types import EMPTY_METADATA
 
 from ._config import S3Config
@@ -71,8 +70,6 @@ _HEADERS: Mapping[str, str] = {
 }
 _ANSWER_CHECKSUMS = {"ChecksumCRC32C": "x-amz-checksum-crc32c", "ChecksumCRC32": "x-amz-checksum-crc32"}
 _META = "x-amz-meta-"
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 
 
 def request_headers(params: Mapping[str, Any]) -> dict[str, str]:
@@ -99,29 +96,6 @@ def request_headers(params: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-_last_date: tuple[str, datetime | None] = ("", None)
-
-
-def _http_date(text: str | None) -> datetime | None:
-    """``Wed, 21 Oct 2015 07:28:00 GMT`` as an aware datetime (what botocore gives)."""
-    global _last_date
-    if not text:
-        return None
-    if text == _last_date[0]:  # objects written in the same second share it
-        return _last_date[1]
-    try:
-        _, day, month, year, clock, _ = text.split()
-        hour, minute, second = clock.split(":")
-        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-    except (ValueError, KeyError):
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            when = None
-    _last_date = (text, when)
-    return when
-
-
 def _whole_size(headers: Mapping[str, str]) -> int | None:
     content_range = headers.get("Content-Range")
     if content_range and "/" in content_range:
@@ -142,7 +116,7 @@ def object_from_headers(path: str, headers: Mapping[str, str]) -> Object:
     return Object(  # `or`: objects without metadata share one empty mapping
         path=path,
         size=_whole_size(headers),
-        updated_at=_http_date(headers.get("Last-Modified")),
+        updated_at=http_date(headers.get("Last-Modified")),
         content_type=headers.get("Content-Type"),
         etag=headers.get("ETag"),
         storage_class=headers.get("x-amz-storage-class") or "STANDARD",

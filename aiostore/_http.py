@@ -1,0 +1,75 @@
+"""Small pieces shared by the adapters that send their hot calls through aiohttp.
+
+Imported only by adapters that depend on aiohttp (the core itself does not).
+
+Example:
+    >>> http_date("Wed, 21 Oct 2015 07:28:00 GMT").year
+    2015
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+from aiohttp.abc import AbstractStreamWriter
+
+__all__ = ["SLICE_SIZE", "BufferPayload", "http_date"]
+
+#: Bytes handed to the transport per write of a request body.
+SLICE_SIZE = 1024 * 1024
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_last_date: tuple[str, datetime | None] = ("", None)
+
+
+def http_date(text: str | None) -> datetime | None:
+    """An RFC 7231 date as an aware datetime; None when absent or unreadable.
+
+    The last answer is cached: objects written in the same second share it.
+    """
+    global _last_date
+    if not text:
+        return None
+    if text == _last_date[0]:
+        return _last_date[1]
+    try:
+        _, day, month, year, clock, _ = text.split()
+        hour, minute, second = clock.split(":")
+        when = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except (ValueError, KeyError):
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            when = None
+    _last_date = (text, when)
+    return when
+
+
+class BufferPayload(aiohttp.payload.Payload):
+    """A request body over bytes or a memoryview, written in 1 MiB slices without copies.
+
+    aiohttp warns (`ResourceWarning`) about raw ``bytes`` bodies over 1 MiB, and
+    slicing a memoryview costs nothing.
+    """
+
+    _autoclose = True
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        super().__init__(view, content_type=None)
+        self._size = view.nbytes
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return bytes(self._value).decode(encoding, errors)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        view: memoryview = self._value
+        end = view.nbytes if content_length is None else min(content_length, view.nbytes)
+        for start in range(0, end, SLICE_SIZE):
+            await writer.write(view[start : min(start + SLICE_SIZE, end)])
