@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 __all__ = [
     "EMPTY_METADATA",
     "Capabilities",
+    "listed_file",
     "Limits",
     "Object",
     "ObjectType",
@@ -82,6 +83,39 @@ class Object:
     @property
     def is_dir(self) -> bool:
         return self.type is ObjectType.DIR
+
+
+_SET = {name: getattr(Object, name).__set__ for name in Object.__slots__}
+_new = object.__new__
+
+
+def listed_file(
+    path: str, size: int | None, updated_at: datetime | None, etag: str | None, storage_class: str | None
+) -> Object:
+    """An `Object` of a listing entry, built about twice as fast as ``Object(...)``.
+
+    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` for every
+    field; listings build one per key, so this fills the slots directly. The result
+    is an ordinary, equal and still frozen `Object`.
+
+    Example:
+        >>> listed_file("a.txt", 3, None, '"e"', None) == Object("a.txt", size=3, etag='"e"')
+        True
+    """
+    obj = _new(Object)
+    put = _SET
+    put["path"](obj, path)
+    put["type"](obj, ObjectType.FILE)
+    put["size"](obj, size)
+    put["updated_at"](obj, updated_at)
+    put["id"](obj, None)
+    put["content_md5"](obj, None)
+    put["content_type"](obj, None)
+    put["etag"](obj, etag)
+    put["storage_class"](obj, storage_class)
+    put["version"](obj, None)
+    put["metadata"](obj, EMPTY_METADATA)
+    return obj
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
 from aiostore import Object, ObjectType, Page
+from aiostore._types import listed_file
 
 __all__ = ["Listed", "parse_error", "parse_list", "scan_list", "tree_list"]
 
@@ -165,9 +164,6 @@ def _updated(text: str | None, seen: dict[str, datetime | None]) -> datetime | N
     return when
 
 
-_NO_METADATA: Mapping[str, str] = MappingProxyType({})  # listings carry none; shared, read-only
-
-
 def parse_list(body: bytes, *, work_dir: str, prefix: str) -> Page:
     """One `Page` from a ListObjectsV2 body: files and directories in key order.
 
@@ -178,21 +174,8 @@ def parse_list(body: bytes, *, work_dir: str, prefix: str) -> Page:
     listed = tree_list(text) if any(mark in text for mark in _UNSURE) else scan_list(text)
     cut = len(work_dir)
     seen: dict[str, datetime | None] = {}
-    file, none = ObjectType.FILE, None
-    entries = [  # positional: this runs once per key
-        Object(
-            key[cut:],
-            file,
-            size,
-            _updated(modified, seen),
-            none,
-            none,
-            none,
-            etag,
-            storage,
-            none,
-            _NO_METADATA,
-        )
+    entries = [
+        listed_file(key[cut:], size, _updated(modified, seen), etag, storage)
         for key, size, modified, etag, storage in listed.files
         if key != prefix and not key.endswith("/")
     ]
