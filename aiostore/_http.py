@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 
-__all__ = ["SLICE_SIZE", "BufferPayload", "http_date"]
+__all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body"]
 
 #: Bytes handed to the transport per write of a request body.
 SLICE_SIZE = 1024 * 1024
@@ -73,3 +73,12 @@ class BufferPayload(aiohttp.payload.Payload):
         end = view.nbytes if content_length is None else min(content_length, view.nbytes)
         for start in range(0, end, SLICE_SIZE):
             await writer.write(view[start : min(start + SLICE_SIZE, end)])
+
+
+async def read_body(response: aiohttp.ClientResponse) -> bytes:
+    """The whole (small) body; a cancelled or failed read drops the connection."""
+    try:
+        return await response.read()
+    except BaseException:
+        response.close()
+        raise

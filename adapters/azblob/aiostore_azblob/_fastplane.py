@@ -21,10 +21,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-
 from aiostore import IntegrityError, Object, ObjectType
-from aiostore._http import http_date
+from aiostore._http import http_date, read_body
 
 from ._fast import FastTransport
 from ._sharedkey import encode_path
@@ -70,15 +68,6 @@ def object_from_headers(path: str, key: str, headers: Mapping[str, str]) -> Obje
         version=headers.get("x-ms-version-id"),
         metadata=metadata,
     )
-
-
-async def _read(response: aiohttp.ClientResponse) -> bytes:
-    """The whole body; a cancelled or failed read drops the connection."""
-    try:
-        return await response.read()
-    except BaseException:
-        response.close()
-        raise
 
 
 def _mismatch(expected: str, got: str) -> IntegrityError:
@@ -127,7 +116,7 @@ class FastPlane:
         if sent:
             headers["content-md5"] = sent
         response = await self._transport.send("PUT", self._path(key), query, headers, data)
-        await _read(response)
+        await read_body(response)
         answer = response.headers
         echoed = answer.get("Content-MD5")
         if sent and echoed and echoed != sent:
@@ -148,7 +137,7 @@ class FastPlane:
         if if_match:
             headers["if-match"] = if_match
         response = await self._transport.send("GET", self._path(key), [], headers)
-        body = await _read(response)
+        body = await read_body(response)
         answer = response.headers
         expected = answer.get("Content-MD5") if validate else None
         if expected:
@@ -170,4 +159,4 @@ class FastPlane:
         if if_match:
             headers["if-match"] = if_match
         response = await self._transport.send("DELETE", self._path(key), [], headers)
-        await _read(response)
+        await read_body(response)

@@ -25,7 +25,7 @@ from xml.etree.ElementTree import ParseError
 import aiohttp
 
 from aiostore import Object, Page, ServiceUnavailableError, TimeoutOptions
-from aiostore._http import http_date
+from aiostore._http import http_date, read_body
 from aiostore._types import EMPTY_METADATA
 
 from ._config import S3Config
@@ -125,15 +125,6 @@ def object_from_headers(path: str, headers: Mapping[str, str]) -> Object:
     )
 
 
-async def _read(response: aiohttp.ClientResponse) -> bytes:
-    """The whole (small) body; a cancelled or failed read drops the connection."""
-    try:
-        return await response.read()
-    except BaseException:
-        response.close()
-        raise
-
-
 class FastBody:
     """A GET body read in large chunks: whole chunks up to the advertised length."""
 
@@ -225,7 +216,7 @@ class FastPlane:
         response = await self._transport.send(
             self._target, "PUT", path, query, request_headers(params), payload, timed_reads=self._timed
         )
-        await _read(response)
+        await read_body(response)
         headers = response.headers
         answer = {"ETag": headers.get("ETag"), "VersionId": headers.get("x-amz-version-id")}
         for name, header in _ANSWER_CHECKSUMS.items():
@@ -267,7 +258,7 @@ class FastPlane:
         response = await self._transport.send(
             self._target, "DELETE", self._path(key), "", {}, timed_reads=self._timed
         )
-        await _read(response)
+        await read_body(response)
 
     @_redirectable
     async def list_objects(
@@ -286,7 +277,7 @@ class FastPlane:
             {},
             timed_reads=self._timed,
         )
-        body = await _read(response)
+        body = await read_body(response)
         try:
             return parse_list(body, work_dir=work_dir, prefix=prefix)
         except (KeyError, ValueError, ParseError, UnicodeDecodeError) as exc:
