@@ -20,24 +20,29 @@ def _threads_of(pool: _pool.Pool) -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == pool.thread_name]
 
 
-async def test_one_pool_per_loop_and_outcomes_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    loop = asyncio.get_running_loop()
-    pool = _pool.Pool(loop, threads=4)
-    wakeups = 0
+def _count_wakeups(loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A one-item list counting the loop's ``call_soon_threadsafe`` calls (its wake-ups)."""
+    count = [0]
     real = loop.call_soon_threadsafe
 
     def counting(callback: object, *args: object) -> asyncio.Handle:
-        nonlocal wakeups
-        wakeups += 1
+        count[0] += 1
         return real(callback, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    return count
+
+
+async def test_one_pool_per_loop_and_outcomes_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    pool = _pool.Pool(loop, threads=4)
+    wakeups = _count_wakeups(loop, monkeypatch)
     gate = threading.Event()
     jobs = [pool.submit(lambda n=n: gate.wait(30) and n, ()) for n in range(40)]
     await asyncio.sleep(0.05)
     gate.set()
     assert await asyncio.gather(*(job.future for job in jobs)) == list(range(40))
-    assert 1 <= wakeups < 40  # the loop woke up once per batch of finished jobs, not per job
+    assert 1 <= wakeups[0] < 40  # the loop woke up once per batch of finished jobs, not per job
     assert 1 <= len(_threads_of(pool)) <= 4
     pool.retire()
 
@@ -73,30 +78,22 @@ async def test_a_cancelled_caller_can_still_wait_for_the_thread() -> None:
 async def test_quiet_jobs_wake_nobody_until_watched(monkeypatch: pytest.MonkeyPatch) -> None:
     loop = asyncio.get_running_loop()
     pool = _pool.Pool(loop, threads=2)
-    wakeups = 0
-    real = loop.call_soon_threadsafe
-
-    def counting(callback: object, *args: object) -> asyncio.Handle:
-        nonlocal wakeups
-        wakeups += 1
-        return real(callback, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    wakeups = _count_wakeups(loop, monkeypatch)
     ran = threading.Event()
     early = pool.submit(lambda: ran.set() or "early", (), quiet=True)
     await asyncio.sleep(0.1)  # no to_thread here: it would wake the loop itself
     assert ran.is_set()
-    assert wakeups == 0
+    assert wakeups[0] == 0
     assert not early.done  # finished in the thread, not delivered yet
     assert await early.wait() == "early"  # delivered at once, without a wake-up
-    assert wakeups == 0
+    assert wakeups[0] == 0
     gate = threading.Event()
     late = pool.submit(lambda: gate.wait(30) and "late", (), quiet=True)
     waiting = asyncio.ensure_future(late.wait())
     await asyncio.sleep(0.01)
     gate.set()
     assert await waiting == "late"  # watched before it finished: the thread woke us
-    assert wakeups == 1
+    assert wakeups[0] == 1
     pool.retire()
 
 

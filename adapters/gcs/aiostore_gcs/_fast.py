@@ -76,13 +76,18 @@ class Routes:
 
 async def get_resource(client: GCSClient, url: URL) -> dict[str, Any]:
     """``objects.get``: the object resource (metadata, not media)."""
+    return await _get_json(client, url)
+
+
+async def _get_json(client: GCSClient, url: URL) -> dict[str, Any]:
+    """A JSON API GET, its answer decoded once; an error answer raises the mapped error."""
     async with await client.session.get(
         url, headers=await client.auth(), timeout=client.fast_timeout
     ) as response:
         if response.status >= 400:
             await raise_for_response(response)
-        resource: dict[str, Any] = json.loads(await response.read())
-    return resource
+        decoded: dict[str, Any] = json.loads(await response.read())
+    return decoded
 
 
 async def delete_object(client: GCSClient, url: URL) -> None:
@@ -96,14 +101,7 @@ async def delete_object(client: GCSClient, url: URL) -> None:
 
 async def list_objects(client: GCSClient, url: str, params: Mapping[str, str]) -> dict[str, Any]:
     """One page of ``objects.list``, decoded once."""
-    target = URL(f"{url}?{urlencode(params, quote_via=quote)}", encoded=True)
-    async with await client.session.get(
-        target, headers=await client.auth(), timeout=client.fast_timeout
-    ) as response:
-        if response.status >= 400:
-            await raise_for_response(response)
-        page: dict[str, Any] = json.loads(await response.read())
-    return page
+    return await _get_json(client, URL(f"{url}?{urlencode(params, quote_via=quote)}", encoded=True))
 
 
 class _Boundary:
