@@ -29,10 +29,12 @@ _NO_FAST_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.ENOTSU
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
-    """``os.write`` until every byte is written."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    """``os.write`` until every byte is written (one call, unless the kernel writes less)."""
+    written = os.write(fd, data)
+    if written < (data.nbytes if isinstance(data, memoryview) else len(data)):
+        view = memoryview(data).cast("B")[written:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def pwritev_all(fd: int, buffers: list[memoryview], offset: int) -> None:
@@ -64,13 +66,14 @@ def copy_fd(src: int, dst: int) -> None:
         write_all(dst, chunk)
 
 
-def _check_not_cancelled(cancel: Flag | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise StorageError("cancelled before the object became visible", adapter=ADAPTER)
+def _refuse_cancelled() -> None:
+    raise StorageError("cancelled before the object became visible", adapter=ADAPTER)
 
 
 class Staged:
     """A hidden temporary file in the same directory as ``final`` (created with O_EXCL)."""
+
+    __slots__ = ("_fsync", "_xattrs", "fd", "final", "root", "tmp")
 
     def __init__(self, root: Root, final: str, *, xattrs: bool, fsync: bool) -> None:
         self.root = root
@@ -90,14 +93,21 @@ class Staged:
         cancel: Flag | None = None,
     ) -> Object:
         """Make the file visible as ``final`` and describe it; on any failure, discard."""
+        fd = self.fd
         try:
-            stored = self._xattrs and write_meta(self.fd, content_type, metadata)
+            given = bool(content_type or metadata)
+            stored = given and self._xattrs and write_meta(fd, content_type, metadata)
             if self._fsync:
-                os.fsync(self.fd)
-            st = os.fstat(self.fd)
-            self._close()
-            _check_not_cancelled(cancel)
-            self._install(key, if_not_exists)
+                os.fsync(fd)
+            st = os.fstat(fd)
+            self.fd = -1
+            os.close(fd)
+            if cancel is not None and cancel.is_set():
+                _refuse_cancelled()
+            if if_not_exists:
+                self._install_new(key)
+            else:
+                os.replace(self.tmp, self.final)
         except BaseException:
             self.discard()
             raise
@@ -118,10 +128,8 @@ class Staged:
         if fd >= 0:
             os.close(fd)
 
-    def _install(self, key: str, if_not_exists: bool) -> None:
-        if not if_not_exists:
-            os.replace(self.tmp, self.final)
-            return
+    def _install_new(self, key: str) -> None:
+        """Link the file in under ``final`` unless that name exists already."""
         try:
             os.link(self.tmp, self.final)
         except FileExistsError:

@@ -32,6 +32,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RETRIES = 8  # attempts to create a file whose parent a concurrent delete just pruned
 _TEMP_STEM = 48  # characters of the final name kept in a temporary name (stays under NAME_MAX)
 _TOKEN_MASK = (1 << 64) - 1
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _S_IFMT, _S_IFLNK = 0o170000, 0o120000  # stat.S_IFMT(mode) == stat.S_IFLNK, without the calls
 _token_base = int.from_bytes(os.urandom(8), "big")
 _token_counter = itertools.count()
@@ -68,11 +69,14 @@ class Root:
     def __init__(self, path: str) -> None:
         self.lexical = os.path.abspath(path)
         self._real: str | None = None
+        self._base: str | None = None  # ``real`` without a trailing separator, once known
 
     @property
     def real(self) -> str:
         if self._real is None:
-            self._real = os.path.realpath(self.lexical)
+            real = os.path.realpath(self.lexical)
+            self._base = real.rstrip(os.sep)
+            self._real = real
         return self._real
 
     def contains(self, real: str) -> bool:
@@ -89,14 +93,14 @@ class Root:
             parts.pop()
         if "\x00" in key or "/." in "/" + key or "//" in key or key.startswith("/"):
             _check_parts(parts, key, op)  # only segments with these can be refused
-        current = self.real.rstrip(os.sep)
+        current = self._base if self._base is not None else self.real.rstrip(os.sep)
         lstat = os.lstat
         for index, part in enumerate(parts):
             candidate = current + os.sep + part
             try:
                 mode = lstat(candidate).st_mode
-            except OSError:
-                return os.path.join(candidate, *parts[index + 1 :])
+            except OSError:  # missing (or unreadable): nothing to follow from here on
+                return os.sep.join([candidate, *parts[index + 1 :]])
             if mode & _S_IFMT == _S_IFLNK:
                 candidate = self._follow(candidate, key, op)
             current = candidate
@@ -121,8 +125,12 @@ class Root:
     # -- creating and removing -------------------------------------------------
     def create_exclusive(self, path: str, mode: int = 0o666) -> int:
         """``open(O_CREAT | O_EXCL)``, creating the parents (mkdir -p, root too) if missing."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        return self.retry_in_dir(os.path.dirname(path), lambda: os.open(path, flags, mode))
+        try:
+            return os.open(path, _CREATE, mode)  # the usual case, without a closure
+        except FileNotFoundError:
+            directory = os.path.dirname(path)
+        self.make_dirs(directory)
+        return self.retry_in_dir(directory, lambda: os.open(path, _CREATE, mode))
 
     @staticmethod
     def make_dirs(directory: str) -> None:
