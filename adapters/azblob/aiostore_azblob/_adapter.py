@@ -97,7 +97,7 @@ class AzblobAdapter(Adapter):
         return self._config.work_dir
 
     async def open(self) -> None:
-        await self._connection.open(self.timeouts.connect)
+        await self._connection.open(self.timeouts.connect, self.timeouts)
 
     async def aclose(self) -> None:
         if self._owner:

@@ -24,7 +24,8 @@ import aiohttp
 from azure.storage.blob import BlobProperties
 from azure.storage.blob.aio import BlobClient, BlobServiceClient, ContainerClient
 
-from aiostore import ClosedError, InvalidPathError, Object, ObjectType, WriteOptions
+from aiostore import ClosedError, InvalidPathError, Object, ObjectType, TimeoutOptions, WriteOptions
+from aiostore._types import EMPTY_METADATA
 
 from ._config import AzblobConfig
 from ._errors import ADAPTER
@@ -55,10 +56,18 @@ class Connection:
         state = "closed" if self._closed else "open" if self._client else "new"
         return f"<Connection {self.config.account_url} {state}>"
 
-    async def open(self, connect_timeout: float | None = None) -> None:
-        """Create the session and client in the running loop; a no-op when open."""
+    async def open(
+        self, connect_timeout: float | None = None, timeouts: TimeoutOptions | None = None
+    ) -> None:
+        """Create the session and client in the running loop; a no-op when open.
+
+        ``timeouts`` are the opener's core timeouts: the fast path reads without
+        its own timer only while every opener's bound the reads (`FastTransport.cover`).
+        """
         if self._client is not None:
             self._check_binding()
+            if self._fast is not None:
+                self._fast.cover(timeouts)
             return
         if self._closed:
             raise ClosedError("this azblob connection is closed", adapter=ADAPTER)
@@ -67,6 +76,8 @@ class Connection:
         self._client = self.config.make_client(session, connect_timeout)
         if self.config.fast_path:
             self._fast = FastTransport.create(session, self._client, connect_timeout=connect_timeout)
+            if self._fast is not None:
+                self._fast.cover(timeouts)
         self._loop = asyncio.get_running_loop()
         self._pid = os.getpid()
 
@@ -212,5 +223,5 @@ class Scope:
             content_type=options.content_type or DEFAULT_CONTENT_TYPE,
             etag=quote_etag(str(result.get("etag") or "")),
             version=str(result["version_id"]) if result.get("version_id") else None,
-            metadata=dict(options.metadata),
+            metadata=dict(options.metadata) if options.metadata else EMPTY_METADATA,
         )

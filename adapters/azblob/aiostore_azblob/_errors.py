@@ -28,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from types import TracebackType
 
 import aiohttp
 from azure.core import exceptions as az
@@ -187,18 +188,29 @@ _MAPPED = (
 )
 
 
-@contextlib.contextmanager
-def boundary(op: str, path: str | None = None) -> Iterator[None]:
+class boundary:
     """Turn every SDK exception raised inside into an aiostore error.
+
+    A plain context manager class (no generator per call: it wraps every hot call).
 
     Example:
         >>> with boundary("stat", "a.txt"):
         ...     props = await blob.get_blob_properties()
     """
-    try:
-        yield
-    except StorageError as exc:
-        exc.with_context(op=op, path=path, adapter=ADAPTER)
-        raise
-    except _MAPPED as exc:
-        raise map_error(exc, op=op, path=path) from exc
+
+    __slots__ = ("op", "path")
+
+    def __init__(self, op: str, path: str | None = None) -> None:
+        self.op = op
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if isinstance(exc, StorageError):
+            exc.with_context(op=self.op, path=self.path, adapter=ADAPTER)
+        elif isinstance(exc, _MAPPED):
+            raise map_error(exc, op=self.op, path=self.path) from exc

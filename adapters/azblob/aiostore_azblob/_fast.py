@@ -32,13 +32,13 @@ from urllib.parse import urlsplit
 import aiohttp
 from yarl import URL
 
-from aiostore import ClosedError
+from aiostore import ClosedError, TimeoutOptions
 from aiostore._http import BufferPayload
 
 from ._errors import ADAPTER, AzureResponseError
 from ._sharedkey import SharedKeySigner, encode_query, http_now
 
-__all__ = ["BufferPayload", "FastTransport"]
+__all__ = ["BufferPayload", "FastTransport", "reads_covered"]
 
 CHUNK_SIZE = 1024 * 1024
 # What azure-core's aiohttp transport waits by default for a connection and between reads.
@@ -46,6 +46,19 @@ DEFAULT_TIMEOUT = 300.0
 _ERROR_BODY_LIMIT = 64 * 1024
 _TAG = re.compile(rb"<(Code|Message)>([^<]*)</")
 _USER_AGENT = f"aiostore-azblob Python/{platform.python_version()}"
+
+
+def reads_covered(timeouts: TimeoutOptions | None) -> bool:
+    """Whether the core's timeouts end a silent read before `DEFAULT_TIMEOUT` would.
+
+    Every fast call runs inside one attempt (``attempt``) and a streamed read
+    under the stall timeout (``stall``); when both are at most the read timeout,
+    the per-read timer aiohttp would otherwise arm, re-arm on every packet and
+    cancel adds nothing but CPU.
+    """
+    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
+        return False
+    return timeouts.attempt <= DEFAULT_TIMEOUT and timeouts.stall <= DEFAULT_TIMEOUT
 
 
 def _auth_kind(credential: Any) -> str | None:
@@ -82,9 +95,11 @@ class FastTransport:
         )
         self._ids_prefix = f"aiostore-{secrets.token_hex(6)}-"  # request ids for the service's logs
         self._ids = itertools.count()
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout or DEFAULT_TIMEOUT, sock_read=DEFAULT_TIMEOUT
-        )
+        connect = connect_timeout or DEFAULT_TIMEOUT
+        self._timed = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=DEFAULT_TIMEOUT)
+        self._untimed = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=None)
+        self._covered = True
+        self._timeout = self._timed  # until `cover` learns the opener's timeouts
         self.closed = False
 
     @classmethod
@@ -102,9 +117,22 @@ class FastTransport:
     def __repr__(self) -> str:
         return f"<FastTransport {self.origin}{self.base} {self._kind}>"
 
+    @property
+    def read_timeout(self) -> float | None:
+        """The per-read timeout the calls go out with (None: the core's timeouts bound them)."""
+        return self._timeout.sock_read
+
+    def cover(self, timeouts: TimeoutOptions | None) -> None:
+        """Drop the read timer while every store opened on this transport has core
+        timeouts that bound its reads (`reads_covered`); one that does not keeps it."""
+        self._covered = self._covered and reads_covered(timeouts)
+        self._timeout = self._untimed if self._covered else self._timed
+
     def _query(self, query: list[tuple[str, str]]) -> str:
+        sas: str = self._credential.signature.lstrip("?") if self._kind == "sas" else self._url_sas
+        if not query:
+            return sas
         encoded = encode_query(query)
-        sas = self._credential.signature.lstrip("?") if self._kind == "sas" else self._url_sas
         if sas:
             return f"{encoded}&{sas}" if encoded else sas
         return encoded

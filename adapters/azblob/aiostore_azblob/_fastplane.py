@@ -23,6 +23,7 @@ from typing import Any
 
 from aiostore import IntegrityError, Object, ObjectType
 from aiostore._http import http_date, read_body
+from aiostore._types import EMPTY_METADATA
 
 from ._fast import FastTransport
 from ._sharedkey import encode_path
@@ -55,7 +56,11 @@ def object_from_headers(path: str, key: str, headers: Mapping[str, str]) -> Obje
     """The `Object` a Get Blob or Get Blob Properties answer describes."""
     ranged = "Content-Range" in headers
     md5 = headers.get("x-ms-blob-content-md5") if ranged else headers.get("Content-MD5")
-    metadata = {name[10:]: value for name, value in headers.items() if name[:10].lower() == _META}
+    metadata = {  # [9:10] first: most names fail it without a lower-case copy
+        name[10:]: value
+        for name, value in headers.items()
+        if name[9:10] == "-" and name[:10].lower() == _META
+    }
     return Object(
         path=path,
         type=ObjectType.DIR if key.endswith("/") else ObjectType.FILE,
@@ -66,7 +71,7 @@ def object_from_headers(path: str, key: str, headers: Mapping[str, str]) -> Obje
         etag=headers.get("ETag"),
         storage_class=headers.get("x-ms-access-tier"),
         version=headers.get("x-ms-version-id"),
-        metadata=metadata,
+        metadata=metadata or EMPTY_METADATA,
     )
 
 
@@ -129,8 +134,9 @@ class FastPlane:
 
     async def get(
         self, key: str, offset: int, length: int, if_match: str | None, *, validate: bool
-    ) -> tuple[Mapping[str, str], bytes]:
-        """Get Blob of ``[offset, offset + length)``: the answer's headers and the body."""
+    ) -> tuple[Mapping[str, str], bytes, bytes | None]:
+        """Get Blob of ``[offset, offset + length)``: the answer's headers, the body, and
+        the body's MD5 digest when it was checked against the answer's ``Content-MD5``."""
         headers = {"x-ms-range": f"bytes={offset}-{offset + length - 1}"}
         if validate:
             headers["x-ms-range-get-content-md5"] = "true"
@@ -140,11 +146,13 @@ class FastPlane:
         body = await read_body(response)
         answer = response.headers
         expected = answer.get("Content-MD5") if validate else None
-        if expected:
-            got = _md5_b64(body)
-            if got != expected:
-                raise _mismatch(expected, got)
-        return answer, body
+        if not expected:
+            return answer, body, None
+        digest = hashlib.md5(body, usedforsecurity=False).digest()
+        got = base64.b64encode(digest).decode("ascii")
+        if got != expected:
+            raise _mismatch(expected, got)
+        return answer, body, digest
 
     async def head(self, key: str, if_match: str | None) -> Mapping[str, str]:
         """Get Blob Properties: the answer's headers."""

@@ -72,15 +72,27 @@ class BlobReadStream(ReadStream):
         self._pos += len(chunk)
         if self._hasher is not None:
             self._hasher.update(chunk)
-            if self._pos >= self._end and self._hasher.hexdigest() != self._expected:
-                raise IntegrityError(
-                    f"the data read does not match the blob's stored MD5 {self._expected}",
-                    op="read", path=self._path, adapter=ADAPTER,
-                )  # fmt: skip
+            if self._pos >= self._end:
+                self._check_whole(self._hasher.hexdigest())
         return chunk
 
-    def prime(self, first: bytes) -> None:
-        """Keep the chunk `open_read` already fetched for the first `next_chunk`."""
+    def _check_whole(self, md5_hex: str) -> None:
+        if md5_hex != self._expected:
+            raise IntegrityError(
+                f"the data read does not match the blob's stored MD5 {self._expected}",
+                op="read", path=self._path, adapter=ADAPTER,
+            )  # fmt: skip
+
+    def prime(self, first: bytes, digest: bytes | None = None) -> None:
+        """Keep the chunk `open_read` already fetched for the first `next_chunk`.
+
+        ``digest`` is the chunk's MD5 when the fast path already computed it: a
+        chunk that is the whole blob is then checked against the stored MD5
+        without hashing it a second time.
+        """
+        if digest is not None and self._hasher is not None and len(first) == self._end - self._pos:
+            self._hasher = None  # the whole blob in one chunk: its MD5 is already known
+            self._check_whole(digest.hex())
         self._pending = self._take(first)
 
     async def next_chunk(self) -> bytes:
@@ -93,7 +105,7 @@ class BlobReadStream(ReadStream):
         fast = self._scope.fast
         with boundary("read", self._path):
             if fast is not None:
-                _, chunk = await fast.get(
+                _, chunk, _ = await fast.get(
                     self._scope.key(self._path), self._pos, length, self.object.etag,
                     validate=self._scope.config.validate_content,
                 )  # fmt: skip
@@ -169,9 +181,10 @@ async def _first(
     """The stream with its first chunk fetched (Get Blob raises 416 at or past the end)."""
     fast = scope.fast
     if fast is not None:
-        headers, first = await fast.get(scope.key(path), offset, length, if_match, validate=validate)
-        obj = object_from_headers(path, scope.key(path), headers)
-        return _stream(scope, path, obj, total_size(headers), offset, size, first)
+        key = scope.key(path)
+        headers, first, digest = await fast.get(key, offset, length, if_match, validate=validate)
+        obj = object_from_headers(path, key, headers)
+        return _stream(scope, path, obj, total_size(headers), offset, size, first, digest)
     downloader = await scope.blob(path).download_blob(
         offset=offset, length=length, validate_content=validate, **_pin(if_match)
     )
@@ -182,9 +195,16 @@ async def _first(
 
 
 def _stream(
-    scope: Scope, path: str, obj: Object, total: int, offset: int, size: int | None, first: bytes
+    scope: Scope,
+    path: str,
+    obj: Object,
+    total: int,
+    offset: int,
+    size: int | None,
+    first: bytes,
+    digest: bytes | None = None,
 ) -> BlobReadStream:
     end = total if size is None else min(total, offset + size)
     stream = BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
-    stream.prime(first)
+    stream.prime(first, digest)
     return stream

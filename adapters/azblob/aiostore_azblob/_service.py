@@ -43,7 +43,7 @@ class AzblobService(ServiceAdapter):
         return f"<AzblobService {self._config.account_url}>"
 
     async def open(self) -> None:
-        await self._connection.open(self.timeouts.connect)
+        await self._connection.open(self.timeouts.connect, self.timeouts)
 
     async def aclose(self) -> None:
         await self._connection.aclose()

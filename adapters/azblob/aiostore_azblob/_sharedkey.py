@@ -23,6 +23,7 @@ import hmac
 import time
 from collections.abc import Iterable, Mapping
 from email.utils import formatdate
+from operator import itemgetter
 from urllib.parse import quote, unquote
 
 __all__ = ["SharedKeySigner", "encode_path", "encode_query", "http_now"]
@@ -44,7 +45,8 @@ _STANDARD = (
 # What yarl leaves unquoted in a path: unreserved characters plus sub-delims, ':' and '@'.
 _PATH_SAFE = "/~!$&'()*,;=:@"
 # The service orders x-ms-* names ignoring '-' and with '_' before digits and letters.
-_ORDER = str.maketrans({"-": None, "_": "!"})
+# (`str.replace` twice, not `str.translate`: a translate table is looked up per character,
+# and every character not in it raises and swallows a KeyError.)
 
 _now: tuple[int, str] = (0, "")
 
@@ -68,8 +70,7 @@ def encode_query(params: Iterable[tuple[str, str]]) -> str:
     return "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
 
 
-def _header_order(item: tuple[str, str]) -> str:
-    return item[0].translate(_ORDER)
+_first = itemgetter(0)
 
 
 class SharedKeySigner:
@@ -88,17 +89,20 @@ class SharedKeySigner:
         self, method: str, path: str, query: Iterable[tuple[str, str]], headers: Mapping[str, str]
     ) -> str:
         """The canonical string; standard ``headers`` have lower-case names, ``query`` raw values."""
-        lines = [method]
-        for name in _STANDARD:
-            value = headers.get(name) or ""
-            lines.append("" if name == "content-length" and value == "0" else value)
-        lines.append("")  # Range: requests here send x-ms-range instead
-        ms = [(name.lower(), value) for name, value in headers.items() if name.startswith("x-ms-")]
-        ms.sort(key=_header_order)
-        lines.extend(f"{name}:{value}" for name, value in ms)
+        get = headers.get
+        lines = [method, *[get(name) or "" for name in _STANDARD], ""]  # "" for Range: see x-ms-range
+        if lines[3] == "0":  # Content-Length
+            lines[3] = ""
+        ms: list[tuple[str, str]] = []
+        for name, value in headers.items():
+            if name.startswith("x-ms-"):
+                lower = name.lower()
+                ms.append((lower.replace("-", "").replace("_", "!"), f"{lower}:{value}"))
+        ms.sort(key=_first)
+        lines.extend([line for _, line in ms])
         resource = f"/{self._account}{path}"
-        for name, value in sorted(query):
-            resource += f"\n{name.lower()}:{unquote(value)}"
+        if query:
+            resource += "".join(f"\n{name.lower()}:{unquote(value)}" for name, value in sorted(query))
         lines.append(resource)
         return "\n".join(lines)
 

@@ -98,18 +98,18 @@ def _check_extras(options: WriteOptions) -> None:
 
 def blob_headers(options: WriteOptions, md5: bytes) -> dict[str, str]:
     """Put Blob headers for what `upload_kwargs` gives the SDK (``tags`` aside)."""
-    if options.extra:
-        _check_extras(options)
     headers = {_META + key: value for key, value in options.metadata.items()}
     if options.content_type:
         headers["x-ms-blob-content-type"] = options.content_type
     headers["x-ms-blob-content-md5"] = base64.b64encode(md5).decode("ascii")
-    for name in _SETTINGS:
-        if options.extra.get(name):
-            headers["x-ms-blob-" + name.replace("_", "-")] = str(options.extra[name])
-    tier = options.extra.get("storage_class", options.extra.get("standard_blob_tier"))
-    if tier is not None:
-        headers["x-ms-access-tier"] = _tier(tier).value
+    if options.extra:
+        _check_extras(options)
+        for name in _SETTINGS:
+            if options.extra.get(name):
+                headers["x-ms-blob-" + name.replace("_", "-")] = str(options.extra[name])
+        tier = options.extra.get("storage_class", options.extra.get("standard_blob_tier"))
+        if tier is not None:
+            headers["x-ms-access-tier"] = _tier(tier).value
     if options.if_not_exists:
         headers["if-none-match"] = "*"
     return headers

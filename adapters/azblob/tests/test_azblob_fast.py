@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 from aiostore_azblob import AzblobAdapter
+from aiostore_azblob._config import AzblobConfig
+from aiostore_azblob._connection import Connection
+from aiostore_azblob._fast import DEFAULT_TIMEOUT
 from aiostore_azblob._fastplane import FastPlane
 from azure.core.credentials import AccessToken
 
@@ -31,6 +34,7 @@ from aiostore import (
     StorageError,
     StoragerNotFoundError,
     Store,
+    TimeoutOptions,
 )
 from aiostore.testing.faults import FaultProxy, flip_byte, status
 from aiostore.testing.servers import DEV_ACCOUNT, DEV_KEY, AzureServer
@@ -247,6 +251,36 @@ async def test_which_credentials_take_the_fast_path(options: dict[str, Any], fas
     async with aiostore.connect("azblob://c", **options) as store:
         await store._lifecycle.ensure_open()
         assert (plane_of(store) is not None) is fast
+
+
+async def test_read_timer_only_where_the_core_timeouts_do_not_bound_the_call() -> None:
+    """The core's attempt and stall timeouts (60 s and 30 s) end a silent read before
+    the fast path's 300 s read timeout: calls then go without aiohttp's per-read
+    timer. A connection keeps the timer once any store opened on it lacks them."""
+    options = {"account_name": "acme", "account_key": DEV_KEY}
+    async with aiostore.connect("azblob://c", **options) as store:
+        await store._lifecycle.ensure_open()
+        plane = plane_of(store)
+        assert plane is not None
+        assert plane._transport.read_timeout is None
+    untimed = TimeoutOptions(attempt=None)
+    async with aiostore.connect("azblob://c", timeouts=untimed, **options) as store:
+        await store._lifecycle.ensure_open()
+        plane = plane_of(store)
+        assert plane is not None
+        assert plane._transport.read_timeout == DEFAULT_TIMEOUT
+    connection = Connection(AzblobConfig.from_options({**options, "name": "c"}))
+    try:
+        await connection.open(10.0, TimeoutOptions())
+        transport = connection._fast
+        assert transport is not None
+        assert transport.read_timeout is None
+        await connection.open(10.0, untimed)  # a second store on the same connection
+        assert transport.read_timeout == DEFAULT_TIMEOUT
+        await connection.open(10.0, TimeoutOptions())
+        assert transport.read_timeout == DEFAULT_TIMEOUT
+    finally:
+        await connection.aclose()
 
 
 async def test_a_sas_token_is_appended_on_the_fast_path(
