@@ -21,7 +21,7 @@ MiB = 1024 * 1024
 CHUNK = MiB  # bytes per chunk handed to or taken from every client in large transfers
 
 TARGETS = ("s3", "fs", "memory", "gcs", "azure")
-WORKLOADS = ("small", "upload", "download", "list")
+WORKLOADS = ("small", "paced", "upload", "download", "list")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Job:
     Attributes:
         target: ``s3``, ``gcs``, ``azure`` (a server), ``fs`` (a local directory) or ``memory``.
         client: a name from `benchmarks.clients.CLIENTS`.
-        workloads: among ``small``, ``upload``, ``download`` and ``list``, run in this order.
+        workloads: among ``small``, ``paced``, ``upload``, ``download`` and ``list``, run in this order.
         server: what a client needs (endpoint, access_key, secret_key, region,
             connection_string); empty for fs and memory.
         bucket: the bucket or container; for fs the root directory.
@@ -40,6 +40,7 @@ class Job:
         large_size, large_key: large transfers: bytes, and the seeded object downloads read.
         part_size, part_concurrency: multipart settings given to every client that has them.
         list_prefixes: prefix -> number of keys seeded there, listed in this order.
+        pace_count, pace_ops: paced small ops: objects per op kind, requests started per second.
         options: extra keyword options for ``aiostore.connect`` (strings).
     """
 
@@ -57,6 +58,8 @@ class Job:
     part_size: int = 8 * MiB
     part_concurrency: int = 8
     list_prefixes: dict[str, int] = field(default_factory=dict)
+    pace_count: int = 0
+    pace_ops: float = 0.0
     options: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:

@@ -32,9 +32,9 @@ __all__ = ["WORKLOADS_BY_TARGET", "install_failures", "run"]
 #: allocator kept from an earlier phase would hide part of a later phase's RSS growth,
 #: and a streamed download leaves the least behind.
 WORKLOADS_BY_TARGET = {
-    "s3": ("download", "upload", "small", "list"),
-    "gcs": ("download", "upload", "small", "list"),
-    "azure": ("download", "upload", "small", "list"),
+    "s3": ("download", "upload", "small", "paced", "list"),
+    "gcs": ("download", "upload", "small", "paced", "list"),
+    "azure": ("download", "upload", "small", "paced", "list"),
     "fs": ("download", "upload", "small"),
     "memory": ("small",),
 }
@@ -118,7 +118,8 @@ def _job(env: TargetEnv, settings: Settings, workloads: list[str], client: str, 
         prefix=f"runs/{client}/r{rep}/", server=env.server, count=env.small_count,
         object_size=settings.object_size, concurrency=settings.concurrency, large_size=env.large_size,
         large_key=env.large_key, part_size=settings.part_size, part_concurrency=settings.part_concurrency,
-        list_prefixes=env.list_prefixes, options=settings.aiostore_options if client == "aiostore" else {},
+        list_prefixes=env.list_prefixes, pace_count=settings.pace_count, pace_ops=settings.pace_ops,
+        options=settings.aiostore_options if client == "aiostore" else {},
     )  # fmt: skip
 
 
@@ -128,7 +129,10 @@ def _describe(record: Record) -> str:
         if "skipped" in data:
             parts.append(f"{name} skipped")
             continue
-        if name in ("upload", "download"):
+        if name.startswith("paced_"):
+            parts.append(f"{name} {METRICS['cpu_ms_op'](data) or 0:.2f} ms CPU/op at "
+                         f"{METRICS['ops_s'](data) or 0:.0f} ops/s")  # fmt: skip
+        elif name in ("upload", "download"):
             parts.append(f"{name} {METRICS['mb_s'](data) or 0:.0f} MB/s")
         elif name.startswith("list"):
             parts.append(f"{name} {METRICS['first_page_ms'](data) or 0:.0f} ms to 1st page")
@@ -142,17 +146,24 @@ def _rotated(clients: list[str], rep: int) -> list[str]:
     return clients[shift:] + clients[:shift]
 
 
-def _batches(target: str, grouped: bool) -> list[list[str]]:
-    """Workloads per worker: all in one (grouped) or one each."""
-    workloads = list(WORKLOADS_BY_TARGET[target])
-    return [workloads] if grouped else [[workload] for workload in workloads]
+def _batches(target: str, settings: Settings) -> list[list[str]]:
+    """Workloads per worker: all in one (grouped) or one each; ``paced`` only when asked for."""
+    workloads = [w for w in WORKLOADS_BY_TARGET[target] if w != "paced" or settings.paced]
+    return [workloads] if settings.group_workloads else [[workload] for workload in workloads]
+
+
+def _todo(results: Results, target: str, batch: list[str], client: str) -> list[str]:
+    """The batch's workloads this client still runs (paced: aiostore only)."""
+    return [
+        w for w in batch if (w != "paced" or client == "aiostore") and not results.error(target, w, client)
+    ]
 
 
 def _run_target(env: TargetEnv, clients: list[str], settings: Settings, results: Results) -> None:
     for rep in range(settings.repeat):
-        for batch in _batches(env.name, settings.group_workloads):
+        for batch in _batches(env.name, settings):
             for client in _rotated(clients, rep):
-                todo = [w for w in batch if not results.error(env.name, w, client)]
+                todo = _todo(results, env.name, batch, client)
                 if not todo:
                     continue
                 os.sync()  # no client pays for the previous one's disk writeback

@@ -17,6 +17,7 @@ from pathlib import Path
 from .checks import evaluate
 from .clients import CLIENTS, Client
 from .orchestrator import install_failures
+from .paced_report import paced_table, readme_link
 from .settings import REPO, Settings
 from .stats import Results
 from .tables import Ratio, TableSpec, phase_table
@@ -140,6 +141,12 @@ def _methods() -> list[str]:
     return lines
 
 
+def _paced_line(settings: Settings) -> str:
+    if not settings.paced:
+        return "not run (only when gcs or azure runs, and --pace-ops is above 0)"
+    return f"{settings.pace_count} per op kind, {settings.pace_ops:g} started per second on every target"
+
+
 def _settings_lines(settings: Settings, elapsed: float) -> list[str]:
     mib = 1024 * 1024
     return [
@@ -153,12 +160,17 @@ def _settings_lines(settings: Settings, elapsed: float) -> list[str]:
         f"- Workers: one process per {_WORKER_UNIT[settings.group_workloads]}",
         f"- Listing: {settings.list_count} and {settings.list_small_count} keys",
         f"- aiostore extra options: {settings.aiostore_options or 'none'}",
+        f"- Paced small ops (aiostore): {_paced_line(settings)}",
     ]
 
 
 def _checks_lines(results: Results, settings: Settings) -> list[str]:
     lines = ["| target | measured | limit | status |", "|---|---|---|---|"]
     lines += [f"| {c.name} | {c.measured} | {c.limit} | {c.status} |" for c in evaluate(results, settings)]
+    if settings.paced:
+        lines += ["", "GCS/Azure CPU/op status comes from the paced ratio (every target at the same "
+                  "request rate), because unpaced a slower emulator leaves the client idle between ops "
+                  f"and each wake-up costs more CPU: {readme_link(settings)}."]  # fmt: skip
     return lines
 
 
@@ -188,6 +200,7 @@ def render(results: Results, settings: Settings, elapsed: float, chart: Path | N
         out.append(f"- {_TARGET_TITLES[target]} server: {label}")
     out += ["", "## Targets (reported, not asserted)", "", *_checks_lines(results, settings), ""]
     out += ["## Not run or failed", "", *_problems(results), ""]
+    out += paced_table(results, settings)
     for target in settings.targets:
         tables = [line for spec in _specs(target, settings) for line in phase_table(results, spec)]
         if tables:

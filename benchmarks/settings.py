@@ -23,10 +23,16 @@ REPO = Path(__file__).resolve().parent.parent
 GiB = 1024 * MiB
 
 _FULL = {"small_count": 2000, "concurrency": 64, "large_mib": 512, "list_count": 10_000,
-         "fs_large_mib": 1024, "fs_small_count": 2000, "worker_timeout": 900.0}  # fmt: skip
+         "fs_large_mib": 1024, "fs_small_count": 2000, "worker_timeout": 900.0,
+         "pace_count": 500}  # fmt: skip
 # quick: just over one 1000-key listing page, so pagination is exercised
 _QUICK = {"small_count": 64, "concurrency": 32, "large_mib": 16, "list_count": 1200,
-          "fs_large_mib": 64, "fs_small_count": 64, "worker_timeout": 120.0}  # fmt: skip
+          "fs_large_mib": 64, "fs_small_count": 64, "worker_timeout": 120.0,
+          "pace_count": 100}  # fmt: skip
+#: paced small ops: requests started per second, slow enough for Azurite (the slowest emulator)
+_PACE_OPS = 100.0
+#: the targets whose CPU per op is compared with aiostore's on S3, which the paced phase is for
+_PACED_FOR = frozenset({"gcs", "azure"})
 _LIST_PAGE = 1000  # S3's default page: a full run's small listing is at least one full page
 
 
@@ -56,6 +62,13 @@ class Settings:
     group_workloads: bool
     keep: bool
     own_work_dir: bool
+    pace_ops: float = 0.0
+    pace_count: int = 0
+
+    @property
+    def paced(self) -> bool:
+        """Whether aiostore's paced small ops run: only when GCS or Azure is compared with S3."""
+        return self.pace_ops > 0 and self.pace_count > 0 and bool(_PACED_FOR & set(self.targets))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     add("--install-status", type=Path, default=None, help="TSV of package install results (benchmarks/run)")
     add("--aiostore-option", action="append", default=[], metavar="KEY=VALUE",
         help="extra option for aiostore.connect, e.g. checksum=none (repeatable)")  # fmt: skip
+    add("--pace-ops", type=float, default=_PACE_OPS,
+        help=f"paced small ops (aiostore, when gcs or azure runs): requests started per second "
+        f"on every target ({_PACE_OPS:g}; 0 skips the paced phase)")  # fmt: skip
+    add("--pace-count", type=int, help="objects per op kind in the paced phase (500; quick 100)")
     add("--worker-timeout", type=float, help="seconds one worker may take (900; quick 120)")
     add("--keep", action="store_true", help="keep the scratch directory")
     return parser
@@ -158,4 +175,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         group_workloads=quick if args.group_workloads is None else args.group_workloads,
         keep=args.keep,
         own_work_dir=args.work_dir is None,
+        pace_ops=args.pace_ops,
+        pace_count=int(_pick(args.pace_count, "pace_count", quick)),
     )

@@ -49,6 +49,7 @@ METRICS: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "wall_s": lambda p: p["wall_s"],
     "cpu_us_key": _ratio("cpu_s", "ops", 1e6),
     "first_page_ms": _first_page,
+    "peak_in_flight": lambda p: p.get("peak_in_flight"),
 }
 
 

@@ -13,7 +13,7 @@ of objects already in that bucket: seeding is quadratic, and small ops in the
 seeded bucket run 4-10 times slower, which also inflates the client's CPU per op
 (one answer per loop wake-up, on caches the busy server keeps evicting). GCS
 therefore gets a second, empty bucket (`TargetEnv.ops_bucket`) for the workloads
-that write their own objects (``small``, ``upload``), as real GCS answers in
+that write their own objects (``small``, ``paced``, ``upload``), as real GCS answers in
 constant time whatever a bucket holds.
 
 Example:
@@ -46,7 +46,7 @@ _SEED_IN_FLIGHT = 128
 #: fake-gcs-server makes one object at a time (one lock); more in flight only lengthens the queue
 _GCS_SEED_IN_FLIGHT = 8
 #: workloads that create and delete their own objects, run in ``ops_bucket`` when there is one
-_OWN_OBJECTS = frozenset({"small", "upload"})
+_OWN_OBJECTS = frozenset({"small", "paced", "upload"})
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 from .clients import Client, Unsupported
 from .job import Job, Source
 from .measure import Measured
+from .paced import PACED_PHASES, paced_phase, run_paced
 
 __all__ = ["WORKLOAD_PHASES", "run_workload"]
 
@@ -25,6 +26,7 @@ Phases = dict[str, dict[str, Any]]
 
 WORKLOAD_PHASES = {
     "small": ("put", "get", "head", "delete"),
+    "paced": PACED_PHASES,
     "upload": ("upload",),
     "download": ("download",),
     "list": ("list",),
@@ -52,34 +54,57 @@ async def _run_all(keys: list[str], op: Callable[[str], Awaitable[int | None]], 
     return sum(totals)
 
 
-async def _small(client: Client, job: Job) -> Phases:
-    keys = [job.key(i) for i in range(job.count)]
-    data = os.urandom(job.object_size)
-    await client.prepare(keys)
-    ops: dict[str, Callable[[str], Awaitable[int | None]]] = {
+def _small_ops(client: Client, data: bytes) -> dict[str, Callable[[str], Awaitable[int | None]]]:
+    return {
         "put": lambda key: client.put(key, data),
         "get": client.get,
         "head": client.head,
         "delete": client.delete,
     }
-    expected = {
-        "put": 0,
-        "get": job.count * job.object_size,
-        "head": job.count * job.object_size,
-        "delete": 0,
-    }
+
+
+def _expected(name: str, count: int, size: int) -> tuple[int, int]:
+    """(bytes the op returns in total, bytes it moves) for ``count`` objects of ``size``."""
+    returned = count * size if name in ("get", "head") else 0
+    return returned, count * size if name in ("put", "get") else 0
+
+
+def _check(name: str, total: int, expected: int) -> None:
+    if total != expected:
+        raise CheckFailed(f"{name}: got {total} bytes in total, expected {expected}")
+
+
+async def _small(client: Client, job: Job) -> Phases:
+    keys = [job.key(i) for i in range(job.count)]
+    data = os.urandom(job.object_size)
+    await client.prepare(keys)
     phases: Phases = {}
     batch = getattr(client, "run_batch", None)
-    for name, op in ops.items():
-        moved = job.count * job.object_size if name in ("put", "get") else 0
+    for name, op in _small_ops(client, data).items():
+        expected, moved = _expected(name, job.count, job.object_size)
         async with Measured(ops=job.count, nbytes=moved) as measured:
             if batch is not None:
                 total = await batch(name, keys, data)
             else:
                 total = await _run_all(keys, op, job.concurrency)
-        if total != expected[name]:
-            raise CheckFailed(f"{name}: got {total} bytes in total, expected {expected[name]}")
+        _check(name, total, expected)
         phases[name] = measured.result()
+    return phases
+
+
+async def _paced(client: Client, job: Job) -> Phases:
+    """The small ops again, started at ``job.pace_ops`` per second (see `benchmarks.paced`)."""
+    keys = [f"{job.prefix}paced/{i:07d}" for i in range(job.pace_count)]
+    data = os.urandom(job.object_size)
+    await client.prepare(keys)
+    phases: Phases = {}
+    for name, op in _small_ops(client, data).items():
+        expected, moved = _expected(name, job.pace_count, job.object_size)
+        async with Measured(ops=job.pace_count, nbytes=moved) as measured:
+            total, peak = await run_paced(keys, op, job.pace_ops, job.concurrency)
+        _check(name, total, expected)
+        measured.extra.update(asked_ops_s=job.pace_ops, peak_in_flight=peak)
+        phases[paced_phase(name)] = measured.result()
     return phases
 
 
@@ -128,7 +153,7 @@ async def _quietly(awaitable: Awaitable[Any]) -> None:
         return
 
 
-_RUNNERS = {"small": _small, "upload": _upload, "download": _download, "list": _list}
+_RUNNERS = {"small": _small, "paced": _paced, "upload": _upload, "download": _download, "list": _list}
 
 
 async def warm_up(client: Client, job: Job) -> None:
