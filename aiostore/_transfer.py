@@ -247,6 +247,10 @@ class SegmentedWrite(WriteStream):
         task = asyncio.create_task(self._upload(self._segment, index, data))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # let the part start sending now: a producer that never awaits anything else
+        # (an in-memory source) would otherwise fill every free slot before any
+        # part leaves, and the connection would idle meanwhile
+        await asyncio.sleep(0)
 
     async def _upload(self, segment: Segment, index: int, data: bytes) -> None:
         try:

@@ -144,3 +144,26 @@ async def test_parts_are_bytes_and_reused_buffers_are_copied() -> None:
         assert await store.read("big") == bytes(expected)
     assert seen
     assert all(kind is bytes for kind in seen)
+
+
+async def test_a_part_starts_as_soon_as_it_is_full() -> None:
+    """A producer that never awaits anything else still gets each part going at once,
+    instead of after it has filled every free slot."""
+    started: list[int] = []
+
+    class Recording(MemoryAdapter):
+        async def write_segment(
+            self, segment: aiostore.Segment, index: int, data: bytes | memoryview
+        ) -> aiostore.Part:
+            started.append(index)
+            return await super().write_segment(segment, index, data)
+
+    transfer = TransferOptions(part_size=1000, concurrency=4)
+    seen_after_write: list[int] = []
+    async with aiostore.Store(Recording(), transfer=transfer) as store:
+        async with store.writer("big") as writer:
+            for _ in range(6):
+                await writer.write(b"p" * 1000)
+                seen_after_write.append(len(started))
+        assert await store.read("big") == b"p" * 6000
+    assert seen_after_write == [1, 2, 3, 4, 5, 6]

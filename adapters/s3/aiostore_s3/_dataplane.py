@@ -1,4 +1,5 @@
-"""The data plane: every request that carries object bytes, plus HEAD, DELETE and listings.
+"""The data plane: every request that carries object bytes, plus HEAD, DELETE, listings and
+the creation and completion of multipart uploads.
 
 Two implementations of one `DataPlane` protocol:
 
@@ -51,6 +52,14 @@ class DataPlane(Protocol):
     ) -> dict[str, Any]:
         """UploadPart (``number`` is 1-based): ETag and checksum fields."""
 
+    async def create_upload(self, key: str, params: Mapping[str, Any]) -> str:
+        """CreateMultipartUpload: the upload id."""
+
+    async def complete_upload(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """CompleteMultipartUpload of botocore-shaped ``parts``: the answer's ETag and VersionId."""
+
     async def get_object(
         self, path: str, key: str, params: Mapping[str, Any]
     ) -> tuple[Object, Body, Mapping[str, str]]:
@@ -95,6 +104,18 @@ class BotoPlane:
             Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number,
             Body=data, ContentLength=len(data), **params,
         )  # fmt: skip
+        return response
+
+    async def create_upload(self, key: str, params: Mapping[str, Any]) -> str:
+        response = await self._client.create_multipart_upload(Bucket=self._bucket, Key=key, **params)
+        return str(response["UploadId"])
+
+    async def complete_upload(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = await self._client.complete_multipart_upload(
+            Bucket=self._bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **params
+        )
         return response
 
     async def get_object(

@@ -44,7 +44,7 @@ from aiostore._http import BufferPayload
 
 from ._config import S3Config
 from ._errors import ADAPTER, S3ResponseError
-from ._sigv4 import CredentialsLike, SigV4Signer
+from ._sigv4 import UNSIGNED_PAYLOAD, CredentialsLike, SigV4Signer
 from ._xml import parse_error
 
 __all__ = [
@@ -214,19 +214,24 @@ class FastTransport:
         *,
         read_bufsize: int | None = None,
         timed_reads: bool = True,
+        payload_hash: str = UNSIGNED_PAYLOAD,
     ) -> aiohttp.ClientResponse:
         """Sign and send; an error answer raises `S3ResponseError` (body read, connection freed).
 
         ``path`` is encoded and ``query`` canonical (sorted, encoded): both are
         sent exactly as signed. ``timed_reads=False`` drops ``read_timeout`` for
         a caller whose own timeouts are stricter (see `reads_covered`).
+        ``payload_hash`` is the hex SHA-256 of a small body to sign with it;
+        bulk bodies go unsigned and carry their own checksum header instead.
         """
         session = self._session
         if session is None:
             raise ClosedError("this S3 store is closed", adapter=ADAPTER)
         if target.signer is not None:
             credentials = self._frozen or await self._credentials()  # static keys: no await
-            headers = target.signer.sign(method, target.host, path, query, headers, credentials)
+            headers = target.signer.sign(
+                method, target.host, path, query, headers, credentials, payload_hash=payload_hash
+            )
         else:
             headers["host"] = target.host
         url = URL(f"{target.origin}{path}?{query}" if query else f"{target.origin}{path}", encoded=True)

@@ -30,7 +30,7 @@ from aiostore._types import EMPTY_METADATA
 
 from ._config import S3Config
 from ._dataplane import Body, BotoPlane
-from ._errors import ADAPTER
+from ._errors import ADAPTER, S3ResponseError
 from ._fast import (
     BODY_BUFFER,
     CHUNK_SIZE,
@@ -42,9 +42,9 @@ from ._fast import (
     widen_reads,
 )
 from ._sigv4 import canonical_query, uri_encode_path
-from ._xml import parse_list
+from ._xml import complete_body, parse_answer, parse_list
 
-__all__ = ["FastBody", "FastPlane", "object_from_headers"]
+__all__ = ["FastBody", "FastPlane", "answer_fields", "object_from_headers"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ _HEADERS: Mapping[str, str] = {
     "Range": "range",
     "ChecksumCRC32C": "x-amz-checksum-crc32c",
     "ChecksumCRC32": "x-amz-checksum-crc32",
+    "ChecksumAlgorithm": "x-amz-checksum-algorithm",
     "ContentMD5": "content-md5",
 }
 _ANSWER_CHECKSUMS = {"ChecksumCRC32C": "x-amz-checksum-crc32c", "ChecksumCRC32": "x-amz-checksum-crc32"}
@@ -172,7 +173,8 @@ def _redirectable(
 
 
 class FastPlane:
-    """GET, PUT, HEAD, DELETE, UploadPart and ListObjectsV2 of one bucket, signed here."""
+    """GET, PUT, HEAD, DELETE, ListObjectsV2 and the multipart uploads (create, parts,
+    complete) of one bucket, signed here."""
 
     def __init__(
         self,
@@ -223,6 +225,36 @@ class FastPlane:
             if header in headers:
                 answer[name] = headers[header]
         return answer
+
+    @_redirectable
+    async def create_upload(self, key: str, params: Mapping[str, Any]) -> str:
+        headers = request_headers(params)
+        response = await self._transport.send(
+            self._target, "POST", self._path(key), "uploads=", headers, timed_reads=self._timed
+        )
+        fields = answer_fields(await read_body(response), "InitiateMultipartUploadResult", response.headers)
+        upload_id = fields.get("UploadId")
+        if not upload_id:
+            raise ServiceUnavailableError("CreateMultipartUpload answered no UploadId", adapter=ADAPTER)
+        return upload_id
+
+    @_redirectable
+    async def complete_upload(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        body = complete_body(parts)
+        response = await self._transport.send(
+            self._target,
+            "POST",
+            self._path(key),
+            canonical_query({"uploadId": upload_id}),
+            request_headers(params),
+            BufferPayload(body),
+            timed_reads=self._timed,
+            payload_hash=hashlib.sha256(body).hexdigest(),  # the manifest is small: sign it
+        )
+        fields = answer_fields(await read_body(response), "CompleteMultipartUploadResult", response.headers)
+        return {"ETag": fields.get("ETag"), "VersionId": response.headers.get("x-amz-version-id")}
 
     @_redirectable
     async def get_object(
@@ -284,3 +316,22 @@ class FastPlane:
             raise ServiceUnavailableError(
                 f"ListObjectsV2 answered an unreadable page ({type(exc).__name__})", adapter=ADAPTER
             ) from exc
+
+
+def answer_fields(body: bytes, expected: str, headers: Mapping[str, str]) -> dict[str, str]:
+    """The fields of a multipart answer whose root is ``expected``.
+
+    An ``<Error>`` in a 200 answer (S3 reports a late CompleteMultipartUpload
+    failure that way) raises `S3ResponseError` as a 500, as botocore does.
+    """
+    try:
+        name, fields = parse_answer(body)
+    except (ParseError, UnicodeDecodeError) as exc:
+        raise ServiceUnavailableError(
+            f"S3 answered an unreadable {expected} ({type(exc).__name__})", adapter=ADAPTER
+        ) from exc
+    if name == "Error":
+        raise S3ResponseError(500, fields.get("Code", ""), fields.get("Message", ""), headers)
+    if name != expected:
+        raise ServiceUnavailableError(f"S3 answered <{name}> where {expected} was expected", adapter=ADAPTER)
+    return fields

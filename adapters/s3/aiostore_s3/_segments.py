@@ -6,6 +6,10 @@ number ``i + 1``. When parts carry a CRC checksum, the upload declares the
 algorithm and completion lists each part's checksum, read back with ListParts
 (so the core's `Part` needs nothing S3-specific).
 
+Create, UploadPart and Complete go through the data plane (the fast path when
+it is on): a cold botocore operation costs tens of milliseconds of CPU on its
+first call, which every first upload of a process would wait for.
+
 Objects over ``copy_threshold`` (5 GiB, CopyObject's limit) are copied with
 UploadPartCopy, ``copy_concurrency`` parts at a time; a failure aborts the
 copy in a cleanup shielded from cancellation.
@@ -94,14 +98,13 @@ class SegmentOps(abc.ABC):
         return await self._create_upload(path, options, checksums=True)
 
     async def _create_upload(self, path: str, options: WriteOptions, *, checksums: bool) -> Segment:
-        params = {"Bucket": self._config.bucket, "Key": self._key(path)}
-        params |= write_params(self._config, options, op="init_segment")
+        params = write_params(self._config, options, op="init_segment")
         if checksums and (algorithm := self._crc()) is not None:
             params["ChecksumAlgorithm"] = algorithm
-        client = await self._client()
+        plane = await self._plane()
         with boundary("init_segment", path):
-            response = await client.create_multipart_upload(**params)
-        return Segment(path=path, id=str(response["UploadId"]), created_at=datetime.now(UTC))
+            upload_id = await plane.create_upload(self._key(path), params)
+        return Segment(path=path, id=upload_id, created_at=datetime.now(UTC))
 
     def _part_params(self, segment: Segment, index: int) -> dict[str, Any]:
         return {
@@ -179,17 +182,16 @@ class SegmentOps(abc.ABC):
         mine = self._uploaded.get(segment.id, {})
         listed = await self._list_parts(segment) if self._needs_listing(parts, mine) else {}
         chosen = self._choose(parts, mine, listed)
-        params = self._part_params(segment, 0)
-        del params["PartNumber"]
-        params["MultipartUpload"] = {"Parts": [self._manifest_entry(part, mine, listed) for part in chosen]}
+        manifest = [self._manifest_entry(part, mine, listed) for part in chosen]
+        params = read_params(self._config)
         if options.if_not_exists:
             require_conditional_write(self._config, "complete_segment")
             params["IfNoneMatch"] = "*"
-        client = await self._client()
+        plane = await self._plane()
         precondition = AlreadyExistsError if options.if_not_exists else ConditionNotMetError
         try:
             with boundary("complete_segment", segment.path, precondition=precondition):
-                response = await client.complete_multipart_upload(**params)
+                response = await plane.complete_upload(self._key(segment.path), segment.id, manifest, params)
         except EntityTooSmallError as exc:
             raise EntityTooSmallError(
                 f"every part but the last must hold at least 5 MiB ({exc.message})",

@@ -1,4 +1,4 @@
-"""ListObjectsV2 and error bodies of the fast path, parsed into aiostore values.
+"""ListObjectsV2, multipart and error bodies of the fast path, parsed into aiostore values.
 
 S3 listings are machine-written XML of one fixed shape, so the fast path scans
 them with ``str.split`` and one compiled regex per field instead of building a
@@ -11,6 +11,9 @@ agree on generated listings.
 Keys are asked for with ``encoding-type=url`` (so any key survives XML 1.0)
 and decoded like botocore does: XML entities first, then ``unquote_plus``.
 
+CreateMultipartUpload and CompleteMultipartUpload answers are small (one per
+upload) and read with `ElementTree`; `complete_body` writes the part manifest.
+
 Example:
     >>> page = parse_list(body, work_dir="dir/", prefix="dir/a/")
     >>> code, message = parse_error(b"<Error><Code>NoSuchKey</Code><Message>m</Message></Error>")
@@ -20,14 +23,24 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 from aiostore import Object, ObjectType, Page
 from aiostore._types import listed_file
 
-__all__ = ["Listed", "parse_error", "parse_list", "scan_list", "tree_list"]
+__all__ = [
+    "Listed",
+    "complete_body",
+    "parse_answer",
+    "parse_error",
+    "parse_list",
+    "scan_list",
+    "tree_list",
+]
 
 _FIELD = re.compile(r"<(Key|Size|LastModified|ETag|StorageClass)>([^<]*)</")
 _PREFIX = re.compile(r"<CommonPrefixes>\s*<Prefix>([^<]*)</Prefix>")
@@ -202,3 +215,33 @@ def parse_error(body: bytes) -> tuple[str, str]:
         return "", ""
     fields = _children(element)
     return fields.get("Code", "").strip(), fields.get("Message", "").strip()
+
+
+_S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+#: a completed part's fields in the order botocore serialises them
+_PART_FIELDS = ("ETag", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256", "PartNumber")
+
+
+def parse_answer(body: bytes) -> tuple[str, dict[str, str]]:
+    """The root name and child fields of a small XML answer (a multipart one, or an
+    ``<Error>``: S3 can answer 200 and fail later in the body); `ParseError` if unreadable."""
+    root = ElementTree.fromstring(body.strip())  # S3 may pad a slow answer with whitespace
+    return _local(root.tag), {name: text.strip() for name, text in _children(root).items()}
+
+
+def complete_body(parts: Sequence[Mapping[str, object]]) -> bytes:
+    """The CompleteMultipartUpload manifest for botocore-shaped part entries
+    (``{"PartNumber": 1, "ETag": '"..."', "ChecksumCRC32C": "..."}``)."""
+    pieces = [f'<CompleteMultipartUpload xmlns="{_S3_NAMESPACE}">']
+    for part in parts:
+        unknown = set(part) - set(_PART_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown part fields {sorted(unknown)}")
+        pieces.append("<Part>")
+        for name in _PART_FIELDS:
+            value = part.get(name)
+            if value is not None:
+                pieces.append(f"<{name}>{escape(str(value))}</{name}>")
+        pieces.append("</Part>")
+    pieces.append("</CompleteMultipartUpload>")
+    return "".join(pieces).encode("utf-8")

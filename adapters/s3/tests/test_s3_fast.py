@@ -231,7 +231,8 @@ async def test_a_reset_after_sending_may_have_applied(
 async def test_an_error_inside_a_200_is_an_error(
     seaweedfs_options: dict[str, Any], seaweedfs_bucket: str
 ) -> None:
-    """CompleteMultipartUpload and CopyObject stay on aiobotocore, which reads such answers."""
+    """The fast path reads a CompleteMultipartUpload failure inside a 200 like botocore
+    does (CopyObject stays on aiobotocore)."""
     transfer = TransferOptions(part_size=5 * MiB)
     async with _through_proxy(
         seaweedfs_options, seaweedfs_bucket, "ok-error/", retry=ONCE, transfer=transfer
@@ -247,6 +248,29 @@ async def test_an_error_inside_a_200_is_an_error(
         assert [seg async for seg in store.list_segments()] == []
         completes = [seen for seen in proxy.seen if seen.method == "POST" and "uploadId" in seen.query]
     assert len(completes) == 1, "botocore resent nothing: the core owns retries"
+
+
+async def test_multipart_uploads_are_created_and_completed_by_the_fast_path(
+    seaweedfs_options: dict[str, Any], seaweedfs_bucket: str
+) -> None:
+    """No cold botocore operation on the way of a first upload; the manifest is signed."""
+    data = random.Random(4).randbytes(11 * MiB)
+    parts = TransferOptions(part_size=5 * MiB)
+    async with _through_proxy(seaweedfs_options, seaweedfs_bucket, "mp/", transfer=parts) as (proxy, store):
+        obj = await store.write("big.bin", data, content_type="image/x-parts", metadata={"k": "v"})
+        assert await store.read("big.bin") == data
+        stat = await store.stat("big.bin")
+        posts = [(seen.query, _lowered(seen.headers)) for seen in proxy.seen if seen.method == "POST"]
+    assert (stat.etag, stat.content_type, dict(stat.metadata)) == (obj.etag, "image/x-parts", {"k": "v"})
+    assert obj.size == len(data)
+    (created_query, created), (completed_query, completed) = posts
+    assert "uploads" in created_query
+    assert completed_query["uploadId"]
+    for headers in (created, completed):
+        assert "Botocore" not in headers.get("user-agent", "")
+    assert created["x-amz-checksum-algorithm"] == "CRC32C"
+    assert created["x-amz-meta-k"] == "v"
+    assert len(completed["x-amz-content-sha256"]) == 64  # the manifest's SHA-256, not UNSIGNED-PAYLOAD
 
 
 async def test_another_region_hands_the_bucket_to_botocore(

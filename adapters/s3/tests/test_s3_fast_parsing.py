@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from urllib.parse import quote, quote_plus
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+import botocore.session  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from aiostore_s3._config import parse_options
+from aiostore_s3._errors import S3ResponseError
 from aiostore_s3._fast import reads_covered
-from aiostore_s3._fastplane import object_from_headers, request_headers
+from aiostore_s3._fastplane import answer_fields, object_from_headers, request_headers
 from aiostore_s3._sigv4 import uri_encode_path
-from aiostore_s3._xml import parse_error, parse_list, scan_list, tree_list
+from aiostore_s3._xml import complete_body, parse_answer, parse_error, parse_list, scan_list, tree_list
 from botocore.handlers import sse_md5  # type: ignore[import-untyped,unused-ignore]
+from botocore.serialize import create_serializer  # type: ignore[import-untyped,unused-ignore]
 from botocore.utils import parse_timestamp  # type: ignore[import-untyped,unused-ignore]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
+import aiostore
 from aiostore import ObjectType, TimeoutOptions
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -166,3 +171,51 @@ def test_objects_without_metadata_share_one_read_only_mapping() -> None:
     assert first.metadata is second.metadata
     with pytest.raises(TypeError):
         first.metadata["k"] = "v"  # type: ignore[index]
+
+
+def _parts_of(body: bytes) -> list[dict[str, str]]:
+    root = ElementTree.fromstring(body)
+    assert root.tag == f"{{{NS}}}CompleteMultipartUpload"
+    return [{child.tag.split("}")[1]: child.text or "" for child in part} for part in root]
+
+
+def test_the_complete_manifest_says_what_botocores_says() -> None:
+    parts = [
+        {"PartNumber": 1, "ETag": '"a&b<c>"', "ChecksumCRC32C": "AAAAAA=="},
+        {"PartNumber": 2, "ETag": '"e2"', "ChecksumCRC32": "BBBBBB==", "ChecksumSHA256": "c2hh"},
+        {"PartNumber": 3, "ETag": '"e3"'},
+    ]
+    model = botocore.session.get_session().get_service_model("s3").operation_model("CompleteMultipartUpload")
+    params = {"Bucket": "b", "Key": "k", "UploadId": "u", "MultipartUpload": {"Parts": parts}}
+    reference = create_serializer("rest-xml").serialize_to_request(params, model)["body"]
+    ours = complete_body(parts)
+    assert _parts_of(ours) == _parts_of(reference)
+    assert _parts_of(ours)[0] == {"ETag": '"a&b<c>"', "ChecksumCRC32C": "AAAAAA==", "PartNumber": "1"}
+    with pytest.raises(ValueError, match="Unknown"):
+        complete_body([{"PartNumber": 1, "ETag": "e", "Unknown": "x"}])
+
+
+def test_multipart_answers_and_errors_inside_them() -> None:
+    created = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult xmlns="{NS}">'
+        "<Bucket>b</Bucket><Key>k</Key><UploadId>id&amp;1</UploadId></InitiateMultipartUploadResult>"
+    ).encode()
+    fields = {"Bucket": "b", "Key": "k", "UploadId": "id&1"}
+    assert parse_answer(created) == ("InitiateMultipartUploadResult", fields)
+    padded = b'\n <?xml version="1.0"?>\n <Error><Code>InternalError</Code><Message>late</Message></Error>'
+    assert parse_answer(padded) == ("Error", {"Code": "InternalError", "Message": "late"})
+    done = f"<CompleteMultipartUploadResult xmlns='{NS}'><ETag>&quot;x-2&quot;</ETag>"
+    assert parse_answer(f"{done}</CompleteMultipartUploadResult>".encode())[1]["ETag"] == '"x-2"'
+    with pytest.raises(ElementTree.ParseError):
+        parse_answer(b"<html>proxy error")
+
+
+def test_a_200_that_carries_an_error_is_a_500_with_its_code() -> None:
+    body = b"\n  <Error><Code>InternalError</Code><Message>try again</Message></Error>"
+    with pytest.raises(S3ResponseError) as info:
+        answer_fields(body, "CompleteMultipartUploadResult", {})
+    assert (info.value.status, info.value.code, info.value.message) == (500, "InternalError", "try again")
+    with pytest.raises(aiostore.ServiceUnavailableError, match="unreadable"):
+        answer_fields(b"<html>", "CompleteMultipartUploadResult", {})
+    with pytest.raises(aiostore.ServiceUnavailableError, match="ListBucketResult"):
+        answer_fields(b"<ListBucketResult/>", "CompleteMultipartUploadResult", {})

@@ -280,6 +280,9 @@ async def test_sse_s3_and_sse_c(
             assert encoded not in repr(keyed)
             await keyed.copy("c.bin", "c2.bin")
             assert await keyed.read("c2.bin") == b"sse-c data"
+            parts = _data(9 * MiB, 11)  # two parts: create, parts and complete carry the key
+            await keyed.write("parts.bin", parts)
+            assert await keyed.read("parts.bin") == parts
         with pytest.raises(aiostore.StorageError):
             await plain.read("c.bin")  # without the key
         await plain.delete("", recursive=True)
