@@ -15,7 +15,9 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 
-__all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body"]
+from ._retry import TimeoutOptions
+
+__all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body", "reads_covered"]
 
 #: Bytes handed to the transport per write of a request body.
 SLICE_SIZE = 1024 * 1024
@@ -82,3 +84,20 @@ async def read_body(response: aiohttp.ClientResponse) -> bytes:
     except BaseException:
         response.close()
         raise
+
+
+def reads_covered(timeouts: TimeoutOptions | None, read_timeout: float) -> bool:
+    """Whether the core's timeouts end a silent read before ``read_timeout`` would.
+
+    Every fast-path request runs inside one attempt (``attempt``) and a streamed
+    body is read under the stall timeout (``stall``); when both are at most the
+    read timeout, the per-read timer aiohttp would arm, re-arm on every packet
+    and cancel adds nothing but CPU.
+
+    Example:
+        >>> reads_covered(TimeoutOptions(attempt=60.0, stall=30.0), 300.0)
+        True
+    """
+    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
+        return False
+    return timeouts.attempt <= read_timeout and timeouts.stall <= read_timeout

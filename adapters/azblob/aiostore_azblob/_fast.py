@@ -33,12 +33,12 @@ import aiohttp
 from yarl import URL
 
 from aiostore import ClosedError, TimeoutOptions
-from aiostore._http import BufferPayload
+from aiostore._http import BufferPayload, reads_covered
 
 from ._errors import ADAPTER, AzureResponseError
 from ._sharedkey import SharedKeySigner, encode_query, http_now
 
-__all__ = ["BufferPayload", "FastTransport", "reads_covered"]
+__all__ = ["BufferPayload", "FastTransport"]
 
 CHUNK_SIZE = 1024 * 1024
 # What azure-core's aiohttp transport waits by default for a connection and between reads.
@@ -46,19 +46,6 @@ DEFAULT_TIMEOUT = 300.0
 _ERROR_BODY_LIMIT = 64 * 1024
 _TAG = re.compile(rb"<(Code|Message)>([^<]*)</")
 _USER_AGENT = f"aiostore-azblob Python/{platform.python_version()}"
-
-
-def reads_covered(timeouts: TimeoutOptions | None) -> bool:
-    """Whether the core's timeouts end a silent read before `DEFAULT_TIMEOUT` would.
-
-    Every fast call runs inside one attempt (``attempt``) and a streamed read
-    under the stall timeout (``stall``); when both are at most the read timeout,
-    the per-read timer aiohttp would otherwise arm, re-arm on every packet and
-    cancel adds nothing but CPU.
-    """
-    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
-        return False
-    return timeouts.attempt <= DEFAULT_TIMEOUT and timeouts.stall <= DEFAULT_TIMEOUT
 
 
 def _auth_kind(credential: Any) -> str | None:
@@ -125,7 +112,7 @@ class FastTransport:
     def cover(self, timeouts: TimeoutOptions | None) -> None:
         """Drop the read timer while every store opened on this transport has core
         timeouts that bound its reads (`reads_covered`); one that does not keeps it."""
-        self._covered = self._covered and reads_covered(timeouts)
+        self._covered = self._covered and reads_covered(timeouts, DEFAULT_TIMEOUT)
         self._timeout = self._untimed if self._covered else self._timed
 
     def _query(self, query: list[tuple[str, str]]) -> str:

@@ -22,6 +22,7 @@ from gcloud.aio.storage import Storage
 
 from aiostore import TimeoutOptions
 from aiostore._errors import ClosedError, IntegrityError, StorageError
+from aiostore._http import reads_covered
 
 from ._checksums import crc32c_b64
 from ._config import ClientOptions
@@ -41,13 +42,6 @@ class _State(enum.Enum):
 
 def object_url(root: str, bucket: str, key: str) -> str:
     return f"{root}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(key, safe='')}"
-
-
-def _covers(timeouts: TimeoutOptions | None, read_timeout: float) -> bool:
-    """Whether the core's per-attempt and stall timeouts fire before ``read_timeout`` would."""
-    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
-        return False
-    return timeouts.attempt <= read_timeout and timeouts.stall <= read_timeout
 
 
 class GCSClient:
@@ -87,7 +81,7 @@ class GCSClient:
         """
         if self._state is _State.NEW:
             self._connect_timeout = connect_timeout
-        self._reads_covered = self._reads_covered and _covers(timeouts, self.options.timeout)
+        self._reads_covered = self._reads_covered and reads_covered(timeouts, self.options.timeout)
         self.fast_timeout = self._timeout(None if self._reads_covered else self.options.timeout)
         self._ensure()
 

@@ -41,6 +41,7 @@ from yarl import URL
 
 from aiostore import ClosedError, TimeoutOptions
 from aiostore._http import BufferPayload
+from aiostore._http import reads_covered as covered
 
 from ._config import S3Config
 from ._errors import ADAPTER, S3ResponseError
@@ -253,13 +254,8 @@ class FastTransport:
 
 def reads_covered(config: S3Config, timeouts: TimeoutOptions | None) -> bool:
     """Whether the core's timeouts bound every fast-path read at least as tightly as
-    ``read_timeout`` does: each request runs inside one attempt (``attempt``) and a
-    streamed body is read under the stall timeout (``stall``). A read idle for
-    ``read_timeout`` then always meets one of those first, so the per-read timer
-    aiohttp would re-arm on every packet adds nothing but CPU."""
-    if timeouts is None or timeouts.attempt is None or timeouts.stall is None:
-        return False
-    return timeouts.attempt <= config.read_timeout and timeouts.stall <= config.read_timeout
+    ``read_timeout`` does (see `aiostore._http.reads_covered`)."""
+    return covered(timeouts, config.read_timeout)
 
 
 def widen_reads(response: aiohttp.ClientResponse) -> None:
