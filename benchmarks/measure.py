@@ -7,6 +7,13 @@ reset right before the timed section through ``/proc/self/clear_refs`` so the
 peak belongs to that section alone; where that is refused, ``ru_maxrss`` is
 used and the result says so.
 
+Two numbers about the machine come along, read outside the client's CPU
+window: the server's CPU (every process in its process group, from
+``/proc/<pid>/stat``) and the CPU time the hypervisor stole from this VM
+(``steal`` in ``/proc/stat``). On two shared cores they show whether a transfer
+was bound by the server's CPU and whether a slow repetition had a noisy
+neighbour.
+
 Example:
     >>> async with Measured(ops=100, nbytes=409600) as m:
     ...     await work()
@@ -22,15 +29,41 @@ import time
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Measured", "cpu_seconds", "rss_bytes"]
+__all__ = ["Measured", "cpu_seconds", "group_cpu_seconds", "rss_bytes", "steal_seconds"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds() -> float:
     """User + system CPU seconds of this process, all threads included."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in process group ``pgid``."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:  # the process went away meanwhile
+            continue
+        # after the command: state ppid pgrp session tty_nr tpgid flags minflt cminflt
+        # majflt cmajflt utime stime ...
+        if len(fields) > 12 and int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor has run other guests on this VM's CPUs (all CPUs, since boot)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = stat.readline().split()
+    return int(fields[8]) / _TICK if len(fields) > 8 and fields[0] == "cpu" else 0.0
 
 
 def rss_bytes() -> int:
@@ -62,18 +95,23 @@ def _peak_rss(reset_worked: bool) -> int:
 class Measured:
     """Async context manager timing one section; read `result` afterwards."""
 
-    def __init__(self, *, ops: int, nbytes: int = 0) -> None:
+    def __init__(self, *, ops: int, nbytes: int = 0, server_pid: int = 0) -> None:
         self.ops = ops
         self.nbytes = nbytes
+        self.server_pid = server_pid
         self.extra: dict[str, Any] = {}
         self._wall = 0.0
         self._cpu = 0.0
         self._rss_base = 0
         self._rss_peak = 0
         self._reset = False
+        self._server_cpu = 0.0
+        self._steal = 0.0
 
     async def __aenter__(self) -> Measured:
         gc.collect()
+        self._server_cpu = group_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self._steal = steal_seconds()
         self._rss_base = rss_bytes()
         self._reset = _reset_peak()
         self._cpu = cpu_seconds()
@@ -89,6 +127,9 @@ class Measured:
         self._wall = time.perf_counter() - self._wall
         self._cpu = cpu_seconds() - self._cpu
         self._rss_peak = _peak_rss(self._reset)
+        self._steal = steal_seconds() - self._steal
+        if self.server_pid:
+            self._server_cpu = group_cpu_seconds(self.server_pid) - self._server_cpu
 
     def result(self) -> dict[str, Any]:
         """The measurements as plain JSON-able numbers."""
@@ -100,5 +141,7 @@ class Measured:
             "rss_base": self._rss_base,
             "rss_peak": max(self._rss_peak, self._rss_base),
             "peak_is_section_only": self._reset,
+            "steal_s": self._steal,
+            **({"server_cpu_s": self._server_cpu} if self.server_pid else {}),
             **self.extra,
         }

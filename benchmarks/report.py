@@ -59,18 +59,20 @@ def _specs(target: str, settings: Settings) -> list[TableSpec]:
     small_ratios = _ratios(target, "cpu_ms_op", refs) + _ratios(
         target, "ops_s", refs if target == "fs" else ()
     )
+    server_op = [("server_cpu_ms_op", "server CPU ms/op")] if cloud else []
     specs = [
         TableSpec(target, op, f"{label} of {count} x {kib} KiB, {settings.concurrency} in flight",
-                  [("ops_s", "ops/s"), ("cpu_ms_op", "CPU ms/op")], small_ratios)
+                  [("ops_s", "ops/s"), ("cpu_ms_op", "CPU ms/op"), *server_op], small_ratios)
         for op, label in _OPS
     ]  # fmt: skip
     if target == "memory":
         return specs
     words = ("upload", "download") if cloud else ("write", "read")
+    server_bytes = [("server_cpu_s_gb", "server CPU s/GB"), ("steal_pct", "steal %")] if cloud else []
     for phase, word in zip(("upload", "download"), words, strict=True):
         specs.append(TableSpec(
             target, phase, f"Large {word}, {size_mib} MiB",
-            [("mb_s", "MB/s"), ("cpu_s_gb", "CPU s/GB"), ("rss_mib", "peak RSS growth MiB")],
+            [("mb_s", "MB/s"), ("cpu_s_gb", "CPU s/GB"), ("rss_mib", "peak RSS growth MiB"), *server_bytes],
             _ratios(target, "mb_s", refs) + _ratios(target, "cpu_s_gb", refs),
         ))  # fmt: skip
     if cloud:

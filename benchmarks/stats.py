@@ -34,6 +34,22 @@ def _rss_growth(phase: dict[str, Any]) -> float:
     return max(0, int(phase["rss_peak"]) - int(phase["rss_base"])) / MiB
 
 
+def _server_cpu(scale: float, per: str) -> Callable[[dict[str, Any]], float | None]:
+    """The server's CPU over the section per op or per byte (None when not measured)."""
+
+    def compute(phase: dict[str, Any]) -> float | None:
+        server, bottom = phase.get("server_cpu_s"), phase.get(per) or 0
+        return None if server is None or not bottom else server / bottom * scale
+
+    return compute
+
+
+def _steal_percent(phase: dict[str, Any]) -> float | None:
+    """Stolen CPU time as a share of the section's wall time on every CPU."""
+    wall, steal = phase.get("wall_s") or 0, phase.get("steal_s")
+    return None if steal is None or not wall else steal / (wall * (os.cpu_count() or 1)) * 100
+
+
 def _first_page(phase: dict[str, Any]) -> float | None:
     value = phase.get("first_page_s")
     return None if value is None else value * 1000
@@ -50,6 +66,9 @@ METRICS: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "cpu_us_key": _ratio("cpu_s", "ops", 1e6),
     "first_page_ms": _first_page,
     "peak_in_flight": lambda p: p.get("peak_in_flight"),
+    "server_cpu_ms_op": _server_cpu(1000.0, "ops"),
+    "server_cpu_s_gb": _server_cpu(GB, "bytes"),
+    "steal_pct": _steal_percent,
 }
 
 

@@ -103,7 +103,7 @@ def open_target(name: str, settings: Settings, stack: contextlib.ExitStack) -> T
 def _open_s3(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     s3 = stack.enter_context(_servers().seaweedfs(settings.work_dir / "servers"))
     server = {"endpoint": s3.endpoint, "access_key": s3.access_key, "secret_key": s3.secret_key,
-              "region": s3.region}  # fmt: skip
+              "region": s3.region, "pid": str(s3.pid)}  # fmt: skip
     env = TargetEnv("s3", BUCKET, server, _list_prefixes(settings), LARGE_KEY, "SeaweedFS (weed mini)",
                     settings.large_size, settings.small_count)  # fmt: skip
     asyncio.run(_seed_s3(env, settings))
@@ -194,7 +194,8 @@ def _open_gcs(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     for bucket in (BUCKET, OPS_BUCKET):
         _post_json(f"{gcs.endpoint}/storage/v1/b?project=bench", {"name": bucket})
     label = f"fake-gcs-server (memory backend; small ops and uploads in the empty bucket {OPS_BUCKET!r})"
-    env = TargetEnv("gcs", BUCKET, {"endpoint": gcs.endpoint}, _list_prefixes(settings), LARGE_KEY, label,
+    server = {"endpoint": gcs.endpoint, "pid": str(gcs.pid)}
+    env = TargetEnv("gcs", BUCKET, server, _list_prefixes(settings), LARGE_KEY, label,
                     settings.large_size, settings.small_count, ops_bucket=OPS_BUCKET)  # fmt: skip
     asyncio.run(_seed_with_aiostore(env, settings, _GCS_SEED_IN_FLIGHT))
     return env
@@ -206,7 +207,7 @@ def _open_azure(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     az = stack.enter_context(_servers().azurite(settings.work_dir / "servers"))
     with ContainerClient.from_connection_string(az.connection_string, BUCKET) as container:
         container.create_container()
-    server = {"endpoint": az.endpoint, "connection_string": az.connection_string}
+    server = {"endpoint": az.endpoint, "connection_string": az.connection_string, "pid": str(az.pid)}
     env = TargetEnv("azure", BUCKET, server, _list_prefixes(settings), LARGE_KEY, "Azurite (in memory)",
                     settings.large_size, settings.small_count)  # fmt: skip
     asyncio.run(_seed_with_aiostore(env, settings))

@@ -74,6 +74,11 @@ def _check(name: str, total: int, expected: int) -> None:
         raise CheckFailed(f"{name}: got {total} bytes in total, expected {expected}")
 
 
+def _server_pid(job: Job) -> int:
+    """The server's process group id, so `Measured` can report the server's CPU too."""
+    return int(job.server.get("pid", "0"))
+
+
 async def _small(client: Client, job: Job) -> Phases:
     keys = [job.key(i) for i in range(job.count)]
     data = os.urandom(job.object_size)
@@ -82,7 +87,7 @@ async def _small(client: Client, job: Job) -> Phases:
     batch = getattr(client, "run_batch", None)
     for name, op in _small_ops(client, data).items():
         expected, moved = _expected(name, job.count, job.object_size)
-        async with Measured(ops=job.count, nbytes=moved) as measured:
+        async with Measured(ops=job.count, nbytes=moved, server_pid=_server_pid(job)) as measured:
             if batch is not None:
                 total = await batch(name, keys, data)
             else:
@@ -100,7 +105,7 @@ async def _paced(client: Client, job: Job) -> Phases:
     phases: Phases = {}
     for name, op in _small_ops(client, data).items():
         expected, moved = _expected(name, job.pace_count, job.object_size)
-        async with Measured(ops=job.pace_count, nbytes=moved) as measured:
+        async with Measured(ops=job.pace_count, nbytes=moved, server_pid=_server_pid(job)) as measured:
             total, peak = await run_paced(keys, op, job.pace_ops, job.concurrency)
         _check(name, total, expected)
         measured.extra.update(asked_ops_s=job.pace_ops, peak_in_flight=peak)
@@ -114,7 +119,7 @@ async def _upload(client: Client, job: Job) -> Phases:
     await client.prepare([key])
     await client.prepare_upload(source)
     try:
-        async with Measured(ops=1, nbytes=job.large_size) as measured:
+        async with Measured(ops=1, nbytes=job.large_size, server_pid=_server_pid(job)) as measured:
             await client.upload_large(key, source)
         size = await client.head(key)
     finally:
@@ -126,7 +131,7 @@ async def _upload(client: Client, job: Job) -> Phases:
 
 async def _download(client: Client, job: Job) -> Phases:
     await client.prepare([job.large_key])
-    async with Measured(ops=1, nbytes=job.large_size) as measured:
+    async with Measured(ops=1, nbytes=job.large_size, server_pid=_server_pid(job)) as measured:
         received = await client.download_large(job.large_key)
     if received != job.large_size:
         raise CheckFailed(f"download: received {received} bytes, expected {job.large_size}")
@@ -137,7 +142,7 @@ async def _list(client: Client, job: Job) -> Phases:
     """List each seeded prefix; the first (largest) one is the ``list`` phase."""
     phases: Phases = {}
     for index, (prefix, expected) in enumerate(job.list_prefixes.items()):
-        async with Measured(ops=expected) as measured:
+        async with Measured(ops=expected, server_pid=_server_pid(job)) as measured:
             listed = await client.list(prefix)
         if listed.count != expected:
             raise CheckFailed(f"list {prefix}: got {listed.count} keys, expected {expected}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -197,3 +198,17 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_every_server_reports_its_process_group(
+    seaweedfs_server: S3Server,
+    moto_server: S3Server,
+    fake_gcs_server: GCSServer,
+    azurite_server: AzureServer,
+) -> None:
+    """The benchmarks read a server's CPU through ``pid``: it must lead a live process group."""
+    pids = [s.pid for s in (seaweedfs_server, moto_server, fake_gcs_server, azurite_server)]
+    assert len(set(pids)) == 4
+    for pid in pids:
+        assert pid > 0
+        assert os.getpgid(pid) == pid

@@ -95,6 +95,11 @@ class ManagedProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        """The child's process id, also its process group id (0 before `start`)."""
+        return self._proc.pid if self._proc is not None else 0
+
     def start(self) -> None:
         """Spawn the command (stdin closed, stdout+stderr to the log file)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)

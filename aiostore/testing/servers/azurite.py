@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -38,6 +39,8 @@ class AzureServer:
     account: str
     key: str = field(repr=False)
     connection_string: str = field(repr=False)
+    pid: int = field(default=0, compare=False)
+    """The server's process (and process group) id; 0 when not known."""
 
 
 def _candidates() -> list[Path]:
@@ -100,6 +103,6 @@ def azurite(data_dir: Path, *, startup_timeout: float = 60.0) -> Iterator[AzureS
     try:
         proc.start()
         proc.wait_ready(Probe(f"http://127.0.0.1:{port}/"), startup_timeout)  # any HTTP answer
-        yield server
+        yield dataclasses.replace(server, pid=proc.pid)
     finally:
         proc.stop()

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import platform
@@ -17,7 +18,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._process import ManagedProcess, Probe, free_port
@@ -33,6 +34,8 @@ class GCSServer:
     """What a GCS client needs: the emulator's base URL, e.g. ``http://127.0.0.1:4443``."""
 
     endpoint: str
+    pid: int = field(default=0, compare=False)
+    """The server's process (and process group) id; 0 when not known."""
 
 
 def _vendor_binary() -> Path:
@@ -75,6 +78,6 @@ def fake_gcs(data_dir: Path, *, startup_timeout: float = 60.0) -> Iterator[GCSSe
     try:
         proc.start()
         proc.wait_ready(Probe(f"{server.endpoint}/storage/v1/b", frozenset({200})), startup_timeout)
-        yield server
+        yield dataclasses.replace(server, pid=proc.pid)
     finally:
         proc.stop()

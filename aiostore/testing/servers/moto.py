@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -53,6 +54,6 @@ def moto(data_dir: Path, *, startup_timeout: float = 60.0) -> Iterator[S3Server]
     try:
         proc.start()
         proc.wait_ready(Probe(f"{server.endpoint}/moto-api/", frozenset({200})), startup_timeout)
-        yield server
+        yield dataclasses.replace(server, pid=proc.pid)
     finally:
         proc.stop()

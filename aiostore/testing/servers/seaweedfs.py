@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -34,6 +35,8 @@ class S3Server:
     access_key: str
     secret_key: str = field(repr=False)
     region: str = "us-east-1"
+    pid: int = field(default=0, compare=False)
+    """The server's process (and process group) id; 0 when not known."""
 
 
 def find_weed() -> Path:
@@ -113,7 +116,7 @@ def seaweedfs(data_dir: Path, *, startup_timeout: float = 60.0) -> Iterator[S3Se
     try:
         proc.start()
         proc.wait_ready(Probe(f"{server.endpoint}/status", frozenset({200})), startup_timeout)
-        yield server
+        yield dataclasses.replace(server, pid=proc.pid)
     finally:
         proc.stop()
         _remove_grpc_sockets(ports)
