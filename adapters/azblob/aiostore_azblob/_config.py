@@ -21,11 +21,14 @@ from aiostore import InvalidArgumentError
 
 from ._errors import ADAPTER
 
-__all__ = ["MAX_CHUNK", "AzblobConfig", "clean_work_dir", "url_options"]
+__all__ = ["DEFAULT_CHUNK", "MAX_CHUNK", "AzblobConfig", "clean_work_dir", "url_options"]
 
 MiB = 1024 * 1024
 # The service returns a transactional Content-MD5 only for ranges of at most 4 MiB.
 MAX_CHUNK = 4 * MiB
+# Ranges of whole reads checked against the stored MD5: the core's default part size.
+DEFAULT_CHUNK = 8 * MiB
+_CHUNK_LIMIT = 64 * MiB  # one range is held in memory at a time
 _PUBLIC_SUFFIX = "core.windows.net"
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -86,8 +89,14 @@ class AzblobConfig:
         work_dir: the directory inside the container, ``""`` or ending with ``/``.
         account_url: ``https://<account>.blob.core.windows.net`` or an emulator URL.
         account_name: needed with ``account_key`` and for SAS URLs.
-        validate_content: send and check transactional Content-MD5 on every request.
-        chunk_size: bytes per ranged GET of a streaming read (at most 4 MiB).
+        validate_content: send and check a transactional Content-MD5 on every
+            upload, and on every ranged GET of a read that the blob's stored MD5
+            does not cover: a partial read, or a blob without one. A whole read
+            of a blob with a stored MD5 is always checked against it instead
+            (one MD5 pass, the mismatch raised before the last chunk goes out),
+            whatever this says; see `aiostore_azblob._reading`.
+        chunk_size: bytes per ranged GET of a streaming read (at most 64 MiB);
+            a GET that asks for a transactional MD5 takes at most 4 MiB.
         copy_timeout: seconds to wait for a server-side copy to finish.
         fast_path: send Put Blob, Put Block, Get Blob, Get Blob Properties and
             Delete Blob signed here through the shared session (shared key, SAS or
@@ -104,7 +113,7 @@ class AzblobConfig:
     credential: Any = dataclasses.field(default=None, repr=False)
     session: aiohttp.ClientSession | None = dataclasses.field(default=None, repr=False)
     validate_content: bool = True
-    chunk_size: int = MAX_CHUNK
+    chunk_size: int = DEFAULT_CHUNK
     copy_timeout: float = 600.0
     fast_path: bool = True
 
@@ -121,7 +130,7 @@ class AzblobConfig:
         values["work_dir"] = clean_work_dir(values.get("work_dir", ""))
         values["validate_content"] = _as_bool(values.get("validate_content", True), "validate_content")
         values["fast_path"] = _as_bool(values.get("fast_path", True), "fast_path")
-        chunk = _as_number(values.get("chunk_size", MAX_CHUNK), "chunk_size", 1, MAX_CHUNK)
+        chunk = _as_number(values.get("chunk_size", DEFAULT_CHUNK), "chunk_size", 1, _CHUNK_LIMIT)
         values["chunk_size"] = int(chunk)
         values["copy_timeout"] = _as_number(values.get("copy_timeout", 600.0), "copy_timeout", 0.001, 86400)
         return cls(**_with_account(values))
@@ -140,8 +149,8 @@ class AzblobConfig:
         common: dict[str, Any] = {
             "transport": transport,
             "retry_total": 0,
-            "max_single_get_size": self.chunk_size,
-            "max_chunk_get_size": self.chunk_size,
+            "max_single_get_size": self.chunk_size,  # GETs without a transactional MD5
+            "max_chunk_get_size": min(self.chunk_size, MAX_CHUNK),  # GETs with one
         }
         if self.connection_string:
             return BlobServiceClient.from_connection_string(

@@ -7,7 +7,8 @@ Blob reports the blob's stored MD5 from ``x-ms-blob-content-md5``, metadata
 keys keep the case the service returns, ``x-ms-access-tier`` is the storage
 class. Transactional MD5s are checked like the SDK checks them with
 ``validate_content``: a Get Blob body against the answer's ``Content-MD5``, an
-upload's answer against the MD5 that was sent.
+upload's answer against the MD5 that was sent. A caller that already holds the
+MD5 of a body passes it in (``md5=``), so no byte is hashed twice.
 
 Example:
     >>> plane = FastPlane(transport, "photos")
@@ -19,7 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiostore import IntegrityError, Object, ObjectType
 from aiostore._http import http_date, read_body
@@ -28,14 +29,24 @@ from aiostore._types import EMPTY_METADATA
 from ._fast import FastTransport
 from ._sharedkey import encode_path
 
+if TYPE_CHECKING:
+    from _hashlib import HASH
+
 __all__ = ["FastPlane", "object_from_headers"]
 
 OCTET_STREAM = "application/octet-stream"
 _META = "x-ms-meta-"
 
 
-def _md5_b64(data: bytes | memoryview) -> str:
-    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _transactional(data: bytes | memoryview, validate: bool, md5: bytes | None = None) -> str | None:
+    """The Content-MD5 to send with ``data`` (``md5`` when the caller has it), or None."""
+    if not validate:
+        return None
+    return _b64(md5 if md5 is not None else hashlib.md5(data, usedforsecurity=False).digest())
 
 
 def _md5_hex(value: str | None) -> str | None:
@@ -101,12 +112,21 @@ class FastPlane:
         The transactional Content-MD5 reuses ``x-ms-blob-content-md5`` (the MD5 of ``data``).
         """
         headers["x-ms-blob-type"] = "BlockBlob"
-        return await self._upload(key, [], data, headers, validate)
+        stored = headers.get("x-ms-blob-content-md5")
+        sent = stored if validate and stored else _transactional(data, validate)
+        return await self._upload(key, [], data, headers, sent)
 
-    async def put_block(self, key: str, block_id: str, data: bytes | memoryview, *, validate: bool) -> None:
-        """Put Block: stage ``data`` as block ``block_id`` (plain text, base64-encoded here)."""
+    async def put_block(
+        self, key: str, block_id: str, data: bytes | memoryview, *, validate: bool, md5: bytes | None = None
+    ) -> None:
+        """Put Block: stage ``data`` as block ``block_id`` (plain text, base64-encoded here).
+
+        With ``validate``, ``md5`` (the digest of ``data``, when the caller has it)
+        spares hashing ``data`` again for the transactional Content-MD5.
+        """
         encoded = base64.b64encode(block_id.encode("utf-8")).decode("ascii")
-        await self._upload(key, [("comp", "block"), ("blockid", encoded)], data, {}, validate)
+        sent = _transactional(data, validate, md5)
+        await self._upload(key, [("comp", "block"), ("blockid", encoded)], data, {}, sent)
 
     async def _upload(
         self,
@@ -114,10 +134,10 @@ class FastPlane:
         query: list[tuple[str, str]],
         data: bytes | memoryview,
         headers: dict[str, str],
-        validate: bool,
+        sent: str | None,
     ) -> dict[str, Any]:
+        """Send ``data`` with ``sent`` (base64 MD5) as its transactional Content-MD5, if any."""
         headers["content-type"] = OCTET_STREAM
-        sent = (headers.get("x-ms-blob-content-md5") or _md5_b64(data)) if validate else None
         if sent:
             headers["content-md5"] = sent
         response = await self._transport.send("PUT", self._path(key), query, headers, data)
@@ -134,9 +154,14 @@ class FastPlane:
 
     async def get(
         self, key: str, offset: int, length: int, if_match: str | None, *, validate: bool
-    ) -> tuple[Mapping[str, str], bytes, bytes | None]:
+    ) -> tuple[Mapping[str, str], bytes, HASH | None]:
         """Get Blob of ``[offset, offset + length)``: the answer's headers, the body, and
-        the body's MD5 digest when it was checked against the answer's ``Content-MD5``."""
+        the body's MD5 (a hash object, to continue) when it was checked against the
+        answer's ``Content-MD5``.
+
+        With ``validate`` the range must be at most 4 MiB (the service refuses
+        ``x-ms-range-get-content-md5`` on longer ones).
+        """
         headers = {"x-ms-range": f"bytes={offset}-{offset + length - 1}"}
         if validate:
             headers["x-ms-range-get-content-md5"] = "true"
@@ -148,11 +173,11 @@ class FastPlane:
         expected = answer.get("Content-MD5") if validate else None
         if not expected:
             return answer, body, None
-        digest = hashlib.md5(body, usedforsecurity=False).digest()
-        got = base64.b64encode(digest).decode("ascii")
+        md5 = hashlib.md5(body, usedforsecurity=False)
+        got = _b64(md5.digest())
         if got != expected:
             raise _mismatch(expected, got)
-        return answer, body, digest
+        return answer, body, md5
 
     async def head(self, key: str, if_match: str | None) -> Mapping[str, str]:
         """Get Blob Properties: the answer's headers."""

@@ -1,19 +1,33 @@
 """Streaming reads as a series of ranged GETs pinned to the first response's ETag.
 
-Each chunk is one ranged ``download_blob`` of at most ``chunk_size`` (4 MiB) bytes,
-so the service can return a transactional Content-MD5 that the SDK checks
-(``validate_content``). A read of the whole blob is also checked against the
-blob's stored MD5 when it has one: a mismatch raises `IntegrityError` instead of
-returning the last chunk. Chunks after the first carry ``If-Match`` with the
-first ETag, so a blob replaced mid-read gives `ConditionNotMetError`, never a mix.
-On the fast path (`Scope.fast`) each chunk is one signed Get Blob with the same
-range, ``x-ms-range-get-content-md5`` and ``If-Match`` headers the SDK sends.
+What is checked, and when:
+
+* A read of the whole blob (offset 0, to the end) whose blob has a stored MD5 is
+  checked end to end: a running MD5 of every byte is compared with the stored
+  one, which covers transit and storage alike. The mismatch raises
+  `IntegrityError` instead of returning the last chunk; the earlier chunks have
+  already been handed out unchecked, so a caller that stops before the end gets
+  no check at all. Only the first range asks for a transactional MD5 (with
+  ``validate_content``: the stored MD5 is not known before that answer); on the
+  fast path its MD5 seeds the running one, so no byte is hashed twice. The later
+  ranges go without one, ``chunk_size`` bytes each. A resumed read (the core's
+  `Reader`) takes the running check over (`take_verifier`) and settles it at
+  the end.
+* Every other read (a range, or a blob without a stored MD5) asks for a
+  transactional Content-MD5 on each GET and checks it before handing the chunk
+  out (``validate_content``). The service gives one only for ranges of at most
+  4 MiB, so those GETs are at most `MAX_CHUNK` bytes.
+
+Chunks after the first carry ``If-Match`` with the first ETag, so a blob replaced
+mid-read gives `ConditionNotMetError`, never a mix. On the fast path
+(`Scope.fast`) each chunk is one signed Get Blob with the same range,
+``x-ms-range-get-content-md5`` and ``If-Match`` headers the SDK sends.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core import MatchConditions
 from azure.storage.blob import BlobProperties
@@ -27,11 +41,15 @@ from aiostore import (
     ServiceUnavailableError,
 )
 
+from ._config import MAX_CHUNK
 from ._connection import Scope
 from ._errors import ADAPTER, boundary, is_status
 from ._fastplane import object_from_headers, total_size
 
-__all__ = ["BlobReadStream", "open_read"]
+if TYPE_CHECKING:
+    from _hashlib import HASH
+
+__all__ = ["BlobReadStream", "WholeCheck", "open_read"]
 
 
 def _pin(etag: str | None) -> dict[str, Any]:
@@ -45,8 +63,40 @@ def _total_size(props: BlobProperties) -> int:
     return int(total) if slash and total.isdigit() else int(props.size)
 
 
+class WholeCheck:
+    """A running MD5 of a whole blob's bytes, settled against its stored MD5 (a core `Verifier`)."""
+
+    def __init__(self, path: str, expected_md5: str, size: int) -> None:
+        self._path = path
+        self._expected = expected_md5
+        self._size = size
+        self._seen = 0
+        self._md5: HASH = hashlib.md5(usedforsecurity=False)
+
+    def add(self, chunk: bytes, md5: HASH | None = None) -> None:
+        """`update`; a first chunk whose MD5 ``md5`` is already known is not hashed again."""
+        if md5 is None or self._seen:
+            self.update(chunk)
+        else:
+            self._md5, self._seen = md5.copy(), len(chunk)
+
+    def update(self, chunk: bytes, /) -> None:
+        self._md5.update(chunk)
+        self._seen += len(chunk)
+
+    def finish(self) -> None:
+        """Raise `IntegrityError` unless the bytes hashed are the whole blob the stored MD5 names."""
+        got = self._md5.hexdigest()
+        if self._seen != self._size or got != self._expected:
+            raise IntegrityError(
+                f"the data read ({self._seen} bytes, MD5 {got}) does not match the blob's "
+                f"stored MD5 {self._expected} ({self._size} bytes)",
+                op="read", path=self._path, adapter=ADAPTER,
+            )  # fmt: skip
+
+
 class BlobReadStream(ReadStream):
-    """Chunks of ``[start, end)`` of one blob version."""
+    """Chunks of ``[start, end)`` of one blob version; see the module docstring for the checks."""
 
     def __init__(
         self, scope: Scope, path: str, obj: Object, *, start: int, end: int, expected_md5: str | None
@@ -58,42 +108,43 @@ class BlobReadStream(ReadStream):
         self._pos = start
         self._end = end
         self._pending: bytes | None = None
-        self._expected = expected_md5
         whole = start == 0 and end == obj.size
-        self._hasher = hashlib.md5(usedforsecurity=False) if expected_md5 and whole else None
+        self._check = WholeCheck(path, expected_md5, end) if expected_md5 and whole else None
+        # checked end to end: the later ranges need no transactional MD5 (nor its 4 MiB cap)
+        self._transactional = scope.config.validate_content and self._check is None
+        chunk_size = scope.config.chunk_size
+        self._range = min(chunk_size, MAX_CHUNK) if self._transactional else chunk_size
 
-    def _take(self, chunk: bytes) -> bytes:
-        """Account for a fetched chunk; verify the stored MD5 when the blob is complete."""
+    def take_verifier(self) -> WholeCheck | None:
+        """Hand the running whole-blob check to the core's `Reader` for a resumed read."""
+        check, self._check = self._check, None
+        return check
+
+    def _take(self, chunk: bytes, md5: HASH | None = None) -> bytes:
+        """Account for a fetched chunk (``md5``: its MD5, when already computed); settle
+        the whole-blob check before the last chunk goes out."""
         if not chunk and self._pos < self._end:
             raise ServiceUnavailableError(
                 f"the service returned no data at offset {self._pos} of {self._end}",
                 op="read", path=self._path, adapter=ADAPTER,
             )  # fmt: skip
         self._pos += len(chunk)
-        if self._hasher is not None:
-            self._hasher.update(chunk)
+        check = self._check
+        if check is not None:
+            check.add(chunk, md5)
             if self._pos >= self._end:
-                self._check_whole(self._hasher.hexdigest())
+                self._check = None
+                check.finish()
         return chunk
 
-    def _check_whole(self, md5_hex: str) -> None:
-        if md5_hex != self._expected:
-            raise IntegrityError(
-                f"the data read does not match the blob's stored MD5 {self._expected}",
-                op="read", path=self._path, adapter=ADAPTER,
-            )  # fmt: skip
-
-    def prime(self, first: bytes, digest: bytes | None = None) -> None:
+    def prime(self, first: bytes, md5: HASH | None = None) -> None:
         """Keep the chunk `open_read` already fetched for the first `next_chunk`.
 
-        ``digest`` is the chunk's MD5 when the fast path already computed it: a
-        chunk that is the whole blob is then checked against the stored MD5
-        without hashing it a second time.
+        ``md5`` is the chunk's MD5 when the fast path already checked it against
+        a transactional Content-MD5: the whole-blob check continues from it
+        instead of hashing the chunk a second time.
         """
-        if digest is not None and self._hasher is not None and len(first) == self._end - self._pos:
-            self._hasher = None  # the whole blob in one chunk: its MD5 is already known
-            self._check_whole(digest.hex())
-        self._pending = self._take(first)
+        self._pending = self._take(first, md5)
 
     async def next_chunk(self) -> bytes:
         if self._pending is not None:
@@ -101,19 +152,18 @@ class BlobReadStream(ReadStream):
             return chunk
         if not self._open or self._pos >= self._end:
             return b""
-        length = min(self._scope.config.chunk_size, self._end - self._pos)
+        length = min(self._range, self._end - self._pos)
+        validate = self._transactional
         fast = self._scope.fast
         with boundary("read", self._path):
             if fast is not None:
                 _, chunk, _ = await fast.get(
-                    self._scope.key(self._path), self._pos, length, self.object.etag,
-                    validate=self._scope.config.validate_content,
-                )  # fmt: skip
+                    self._scope.key(self._path), self._pos, length, self.object.etag, validate=validate
+                )
                 return self._take(chunk)
             downloader = await self._scope.blob(self._path).download_blob(
-                offset=self._pos, length=length, validate_content=self._scope.config.validate_content,
-                **_pin(self.object.etag),
-            )  # fmt: skip
+                offset=self._pos, length=length, validate_content=validate, **_pin(self.object.etag)
+            )
             chunk = await downloader.readall()
         return self._take(chunk)
 
@@ -146,7 +196,9 @@ async def open_read(
     tell an empty read at the end from an offset past it.
     """
     validate = scope.config.validate_content
-    length = scope.config.chunk_size if size is None else min(size, scope.config.chunk_size)
+    # the stored MD5 is not known yet: the first range keeps its transactional MD5 (and cap)
+    first = min(scope.config.chunk_size, MAX_CHUNK) if validate else scope.config.chunk_size
+    length = first if size is None else min(size, first)
     with boundary("read", path):
         if size == 0:
             empty = await _empty(scope, path, offset, if_match, inside=True)
@@ -182,9 +234,9 @@ async def _first(
     fast = scope.fast
     if fast is not None:
         key = scope.key(path)
-        headers, first, digest = await fast.get(key, offset, length, if_match, validate=validate)
+        headers, first, md5 = await fast.get(key, offset, length, if_match, validate=validate)
         obj = object_from_headers(path, key, headers)
-        return _stream(scope, path, obj, total_size(headers), offset, size, first, digest)
+        return _stream(scope, path, obj, total_size(headers), offset, size, first, md5)
     downloader = await scope.blob(path).download_blob(
         offset=offset, length=length, validate_content=validate, **_pin(if_match)
     )
@@ -202,9 +254,9 @@ def _stream(
     offset: int,
     size: int | None,
     first: bytes,
-    digest: bytes | None = None,
+    md5: HASH | None = None,
 ) -> BlobReadStream:
     end = total if size is None else min(total, offset + size)
     stream = BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
-    stream.prime(first, digest)
+    stream.prime(first, md5)
     return stream

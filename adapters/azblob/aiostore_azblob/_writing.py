@@ -4,6 +4,11 @@ aiohttp warns (`ResourceWarning`) when a request body over 1 MiB is given as raw
 bytes, and azure-storage-blob's ``upload_blob`` always sends bytes; so data over
 `SMALL_BODY` is staged as a block from an ``io.BytesIO`` and committed, which is
 just as atomic. Every write stores the blob's MD5 so whole reads can verify it.
+That MD5 is computed once: it is also the transactional Content-MD5 of the Put
+Blob or of the single staged block (with ``validate_content``), both checked by
+the service on arrival. Segments (`stage_block` from `SegmentBook`) carry only
+the per-block transactional MD5, and their commit stores no whole-blob MD5 (a
+block list has none to give without hashing every byte a second time).
 
 On the fast path (`Scope.fast`) Put Blob and Put Block go out signed here with
 the headers `blob_headers` builds from the same options; writes with ``tags``
@@ -142,12 +147,15 @@ async def commit_blocks(
 
 
 async def stage_block(
-    scope: Scope, path: str, block: str, data: bytes | memoryview, *, validate: bool
+    scope: Scope, path: str, block: str, data: bytes | memoryview, *, validate: bool, md5: bytes | None = None
 ) -> None:
-    """Put Block ``block`` (plain id) of the blob at ``path``, on the fast path when there is one."""
+    """Put Block ``block`` (plain id) of the blob at ``path``, on the fast path when there is one.
+
+    ``md5``, the digest of ``data`` when the caller has it, spares the fast path a second pass.
+    """
     fast = scope.fast
     if fast is not None:
-        await fast.put_block(scope.key(path), block, data, validate=validate)
+        await fast.put_block(scope.key(path), block, data, validate=validate, md5=md5)
     else:
         await scope.blob(path).stage_block(block, body(data), length=len(data), validate_content=validate)
 
@@ -171,6 +179,6 @@ async def write_once(scope: Scope, path: str, data: bytes | memoryview, options:
             )  # fmt: skip
         else:
             single = block_id(new_upload_id(), 0)
-            await stage_block(scope, path, single, data, validate=validate)
+            await stage_block(scope, path, single, data, validate=validate, md5=digest.digest())
             result = await commit_blocks(blob, [single], options, kwargs)
     return scope.written(path, len(data), result, options, digest.hexdigest())

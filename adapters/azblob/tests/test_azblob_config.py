@@ -72,7 +72,7 @@ def test_secrets_never_show_in_reprs() -> None:
     [
         ({"name": "c"}, "connection_string"),
         ({"name": "c", "account_name": "a", "bogus": 1}, "unknown option"),
-        ({"name": "c", "account_name": "a", "chunk_size": 8 * 1024 * 1024}, "chunk_size"),
+        ({"name": "c", "account_name": "a", "chunk_size": 65 * 1024 * 1024}, "chunk_size"),
         ({"name": "c", "account_name": "a", "validate_content": "maybe"}, "validate_content"),
         ({"account_url": "https://x.example", "account_key": KEY, "name": "c"}, "account_name"),
         ({"name": "c", "account_name": "a", "work_dir": "a\\b"}, "reads"),
