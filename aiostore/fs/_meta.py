@@ -15,11 +15,11 @@ import functools
 import json
 import mimetypes
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from .._errors import InvalidArgumentError
-from .._types import Object, ObjectType
+from .._types import Object, ObjectType, draft_object, seal
 from ._hop import ADAPTER
 
 __all__ = ["Meta", "describe", "etag_of", "guess_type", "probe", "read_meta", "write_meta"]
@@ -46,9 +46,8 @@ def etag_of(st: os.stat_result) -> str:
 def describe(key: str, st: os.stat_result, meta: Meta | None = None) -> Object:
     """An `Object` for a regular file; ``meta`` None (a listing) leaves the content type unknown.
 
-    Every write, read and stat ends here, so the frozen dataclass's slots are filled
-    directly: ``Object.__init__`` goes through ``object.__setattr__`` per field,
-    which costs about as much as the rest of this function.
+    Every write, read and stat ends here, so it builds the `Object` through an
+    `ObjectDraft`: ``Object.__init__`` would cost about as much as the rest of this function.
     """
     metadata: Mapping[str, str]
     if meta is None:
@@ -58,34 +57,22 @@ def describe(key: str, st: os.stat_result, meta: Meta | None = None) -> Object:
         if content_type is None:
             content_type = guess_type(key)
     mtime_ns, size = st.st_mtime_ns, st.st_size
-    obj = _new_object(Object)
-    _set_path(obj, key)
-    _set_type(obj, _FILE)
-    _set_size(obj, size)
-    _set_updated_at(obj, _EPOCH + timedelta(0, 0, mtime_ns // 1000))
-    _set_id(obj, None)
-    _set_content_md5(obj, None)
-    _set_content_type(obj, content_type)
-    _set_etag(obj, f"{mtime_ns:x}-{size:x}")  # etag_of(st)
-    _set_storage_class(obj, None)
-    _set_version(obj, None)
-    _set_metadata(obj, metadata)
-    return obj
+    draft = draft_object()
+    draft.path = key
+    draft.type = _FILE
+    draft.size = size
+    draft.updated_at = _EPOCH + timedelta(0, 0, mtime_ns // 1000)
+    draft.id = None
+    draft.content_md5 = None
+    draft.content_type = content_type
+    draft.etag = f"{mtime_ns:x}-{size:x}"  # etag_of(st)
+    draft.storage_class = None
+    draft.version = None
+    draft.metadata = metadata
+    return seal(draft)
 
 
-def _setter(name: str) -> Callable[[Object, object], None]:
-    setter: Callable[[Object, object], None] = getattr(Object, name).__set__
-    return setter
-
-
-_new_object = object.__new__
 _FILE = ObjectType.FILE
-_set_path, _set_type, _set_size, _set_updated_at, _set_id, _set_content_md5 = (
-    _setter(name) for name in ("path", "type", "size", "updated_at", "id", "content_md5")
-)
-_set_content_type, _set_etag, _set_storage_class, _set_version, _set_metadata = (
-    _setter(name) for name in ("content_type", "etag", "storage_class", "version", "metadata")
-)
 
 
 def guess_type(path: str) -> str:

@@ -100,8 +100,13 @@ async def delete_object(client: GCSClient, url: URL) -> None:
 
 
 async def list_objects(client: GCSClient, url: str, params: Mapping[str, str]) -> dict[str, Any]:
-    """One page of ``objects.list``, decoded once."""
-    return await _get_json(client, URL(f"{url}?{urlencode(params, quote_via=quote)}", encoded=True))
+    """One page of ``objects.list``, decoded once.
+
+    ``prettyPrint=false``: GCS indents its JSON answers unless told not to, a
+    third more bytes to receive and scan on every page (emulators ignore it).
+    """
+    query = urlencode(params, quote_via=quote)
+    return await _get_json(client, URL(f"{url}?{query}&prettyPrint=false", encoded=True))
 
 
 class _Boundary:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from aiostore._errors import InvalidArgumentError
 from aiostore._types import Object, ObjectType, Page
 
 from ._client import GCSClient
-from ._objects import Keys, from_resource
+from ._objects import HIDDEN_DIR, Keys, from_resource
 
 __all__ = ["list_page"]
 
@@ -57,18 +58,39 @@ def _after(name: str) -> str:
 
 def _entries(page: dict[str, Any], keys: Keys, last: str | None) -> list[tuple[str, Object]]:
     """Files and directories of one answer, in name order, without hidden or repeated names."""
-    found: dict[str, Object] = {}
-    root, hidden = keys.root, keys.is_hidden
-    cut = len(root)
-    for item in page.get("items", ()):
-        name = item["name"]
-        # names up to ``last`` were handed out already; "dir/" markers are not files
-        if (last is None or name > last) and not name.endswith("/") and not hidden(name):
-            found[name] = from_resource(item, name[cut:] if name.startswith(root) else name)
-    for name in page.get("prefixes", ()):
-        if (last is None or name > last) and not hidden(name):
+    files = _files(page.get("items", ()), keys, last)
+    prefixes = page.get("prefixes")
+    if not prefixes:
+        return files  # in name order and unique (`_files` sorts when the server did not)
+    found = dict(files)
+    for name in prefixes:
+        if (last is None or name > last) and not keys.is_hidden(name):
             found[name] = Object(path=keys.path(name), type=ObjectType.DIR)
     return sorted(found.items())
+
+
+def _files(items: Iterable[dict[str, Any]], keys: Keys, last: str | None) -> list[tuple[str, Object]]:
+    """The listed files after ``last``, in name order: no "dir/" markers, no hidden names.
+
+    One pass per key of a listing, so the hidden-name test starts with one
+    substring check that almost never matches.
+    """
+    found: list[tuple[str, Object]] = []
+    root, hidden = keys.root, keys.is_hidden
+    cut = len(root)
+    previous, in_order = "", True
+    for item in items:
+        name = item["name"]
+        # names up to ``last`` were handed out already; "dir/" markers are not files
+        if (last is None or name > last) and not name.endswith("/"):
+            if HIDDEN_DIR in name and hidden(name):
+                continue
+            found.append((name, from_resource(item, name[cut:] if name.startswith(root) else name)))
+            in_order = in_order and name > previous
+            previous = name
+    if not in_order:
+        return sorted(dict(found).items())  # a server that sends items out of order or twice
+    return found
 
 
 def _furthest(page: dict[str, Any]) -> str | None:

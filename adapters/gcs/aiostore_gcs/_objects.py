@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from aiostore._errors import InvalidArgumentError
-from aiostore._types import EMPTY_METADATA, Object
+from aiostore._types import EMPTY_METADATA, Object, ObjectType, draft_object, seal
 
 __all__ = [
     "HIDDEN_DIR",
@@ -67,28 +67,32 @@ def b64_to_hex(value: str | None) -> str | None:
         return None
 
 
+_FILE = ObjectType.FILE
+
+
 def from_resource(resource: Mapping[str, Any], path: str) -> Object:
     """An `Object` (a file) from a JSON API object resource.
 
-    Called once per listed key, so it reads each field once; objects without
-    user metadata share one empty mapping.
+    Called once per listed key, so it reads each field once and builds the
+    `Object` through an `ObjectDraft`; objects without user metadata share one empty mapping.
     """
     get = resource.get
     generation = get("generation")
     generation = str(generation) if generation else None
     metadata = get("metadata")
-    return Object(
-        path=path,
-        size=int(get("size", 0)),
-        updated_at=parse_time(get("updated")),
-        id=get("id"),
-        content_md5=b64_to_hex(get("md5Hash")),
-        content_type=get("contentType") or None,
-        etag=generation,
-        storage_class=get("storageClass"),
-        version=generation,
-        metadata=dict(metadata) if metadata else EMPTY_METADATA,
-    )
+    draft = draft_object()
+    draft.path = path
+    draft.type = _FILE
+    draft.size = int(get("size", 0))
+    draft.updated_at = parse_time(get("updated"))
+    draft.id = get("id")
+    draft.content_md5 = b64_to_hex(get("md5Hash"))
+    draft.content_type = get("contentType") or None
+    draft.etag = generation
+    draft.storage_class = get("storageClass")
+    draft.version = generation
+    draft.metadata = dict(metadata) if metadata else EMPTY_METADATA
+    return seal(draft)
 
 
 def goog_hashes(value: str | None) -> dict[str, str]:

@@ -123,8 +123,10 @@ class GCSProxy:
     """A real HTTP proxy in front of fake-gcs-server, for what the emulator cannot show.
 
     It records every request, can answer chosen requests with an error status
-    (``faults``), and can damage download bodies while keeping their hash headers
-    (``corrupt_media``). It never pretends to be GCS beyond that.
+    (``faults``), can damage download bodies while keeping their hash headers
+    (``corrupt_media``), and can answer a JSON API call's ``fields`` projection as
+    GCS does, which the emulator ignores (``partial_responses``). It never pretends
+    to be GCS beyond that.
     """
 
     upstream: str
@@ -135,6 +137,7 @@ class GCSProxy:
     drop_crc32c: bool = False
     rewrite_upload: tuple[bytes, bytes] | None = None
     unfinished_rewrites: int = 0  # answer this many rewrites "done": false, as GCS does for big copies
+    partial_responses: bool = False
 
     @staticmethod
     def fault(method: str, path: str, status: int, times: int = 1) -> Fault:
@@ -179,6 +182,8 @@ class GCSProxy:
             out["Location"] = out["Location"].replace(self.upstream, self.endpoint)
         if request.query.get("alt") == "media" and body:
             body = self._damage(body, out)
+        elif self.partial_responses and "fields" in request.query and upstream.status == 200:
+            body = json.dumps(project(json.loads(body), parse_fields(request.query["fields"]))).encode()
         return web.Response(status=upstream.status, body=body, headers=out)
 
     def _damage(self, body: bytes, headers: dict[str, str]) -> bytes:
@@ -189,6 +194,39 @@ class GCSProxy:
         if self.corrupt_media:
             return bytes([body[0] ^ 0xFF]) + body[1:]
         return body
+
+
+def parse_fields(spec: str) -> dict[str, Any]:
+    """A ``fields`` selector such as ``items(name,size),prefixes`` as a tree:
+    ``{"items": {"name": {}, "size": {}}, "prefixes": {}}`` (an empty tree keeps all)."""
+    stack: list[dict[str, Any]] = [{}]
+    name = ""
+    for char in spec:
+        if char == "(":
+            stack.append(stack[-1].setdefault(name.strip(), {}))
+            name = ""
+        elif char in ",)":
+            if name.strip():
+                stack[-1][name.strip()] = {}
+            name = ""
+            if char == ")":
+                stack.pop()
+        else:
+            name += char
+    if name.strip():
+        stack[-1][name.strip()] = {}
+    return stack[0]
+
+
+def project(value: Any, tree: dict[str, Any]) -> Any:
+    """What GCS answers for a ``fields`` projection: only the selected members, at every depth."""
+    if not tree:
+        return value
+    if isinstance(value, list):
+        return [project(item, tree) for item in value]
+    if isinstance(value, dict):
+        return {key: project(item, tree[key]) for key, item in value.items() if key in tree}
+    return value
 
 
 _HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "content-encoding"})
