@@ -37,10 +37,15 @@ class PacedRatio:
     problem: str = ""
 
 
-def readme_link(settings: Settings) -> str:
-    """A Markdown link from ``results.md`` to the README section on pacing."""
+def readme_link(settings: Settings, text: str = "why", anchor: str = _ANCHOR) -> str:
+    """A Markdown link from ``results.md`` (in ``--out-dir``) to the benchmarks README.
+
+    Relative to where the run writes; a run written outside ``docs/benchmarks/``
+    and copied there needs its links rewritten.
+    """
     readme = REPO / "docs" / "benchmarks" / "README.md"
-    return f"[why]({os.path.relpath(readme, settings.out_dir)}#{_ANCHOR})"
+    target = os.path.relpath(readme, settings.out_dir) + (f"#{anchor}" if anchor else "")
+    return f"[{text}]({target})"
 
 
 def _summary(results: Results, target: str, op: str, metric: str) -> Summary | None:
