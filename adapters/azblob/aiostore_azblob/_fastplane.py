@@ -193,3 +193,9 @@ class FastPlane:
             headers["if-match"] = if_match
         response = await self._transport.send("DELETE", self._path(key), [], headers)
         await read_body(response)
+
+    async def list_blobs(self, query: list[tuple[str, str]]) -> bytes:
+        """The body of one List Blobs answer on this container (``query``: raw values,
+        ``restype`` and ``comp`` included); an error answer raises like the other calls."""
+        response = await self._transport.send("GET", self._prefix.rstrip("/"), query, {})
+        return await read_body(response)

@@ -4,6 +4,9 @@ Recursive listings use ``list_blobs(name_starts_with=...)``; one-level listings 
 ``walk_blobs(delimiter="/")``, whose `BlobPrefix` entries become directories. Each
 call fetches exactly one page through ``by_page(continuation_token=...)``. Blobs
 named like directories (``a/b/``, which some tools create) are skipped.
+
+With the fast path on (`Scope.fast`), a page is one signed List Blobs GET read
+by `_listxml` instead: same query, same entries, same markers.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from aiostore import Object, ObjectType, Page, Statistics
 
 from ._connection import Scope
 from ._errors import boundary
+from ._listxml import fetch_page, parse_page
 
 __all__ = ["STATS_PAGE", "list_page", "statistical"]
 
@@ -39,6 +43,15 @@ async def list_page(
 ) -> Page:
     """One page of the objects (and, one level down, directories) under ``directory``."""
     prefix = scope.key(directory)
+    fast = scope.fast
+    if fast is not None:
+        with boundary("list", directory):
+            delimiter = None if recursive else "/"
+            body = await fetch_page(
+                fast, prefix=prefix, delimiter=delimiter, page_size=page_size, marker=token
+            )
+            entries, next_token = parse_page(body, work_dir=scope.work_dir)
+        return Page(entries=entries, next_token=next_token)
     with boundary("list", directory):
         container = scope.container_client()
         items: AsyncItemPaged[BlobProperties | BlobPrefix]

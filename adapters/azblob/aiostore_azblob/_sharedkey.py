@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Mapping
 from email.utils import formatdate
 from operator import itemgetter
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 __all__ = ["SharedKeySigner", "encode_path", "encode_query", "http_now"]
 
@@ -102,7 +102,10 @@ class SharedKeySigner:
         lines.extend([line for _, line in ms])
         resource = f"/{self._account}{path}"
         if query:
-            resource += "".join(f"\n{name.lower()}:{unquote(value)}" for name, value in sorted(query))
+            # values are raw (not percent-encoded): signed as they are, which is what the
+            # service (and the SDK, after decoding its URL) compares; decoding them again
+            # would turn a "%" in a prefix or marker into a wrong signature
+            resource += "".join(f"\n{name.lower()}:{value}" for name, value in sorted(query))
         lines.append(resource)
         return "\n".join(lines)
 

@@ -62,6 +62,12 @@ REQUESTS: list[tuple[str, list[tuple[str, str]], dict[str, str]]] = [
     ("HEAD", [], {}),
     ("HEAD", [], {"if-match": '"0x1"'}),
     ("DELETE", [], {"x-ms-delete-snapshots": "include", "content-length": "0"}),
+    # a listing whose prefix and marker hold "%", "+", spaces and "/": raw values, signed as they are
+    (
+        "GET",
+        [("restype", "container"), ("comp", "list"), ("prefix", "pct%/a%20b+c d/"), ("marker", "m%2F/ü")],
+        {},
+    ),
 ]
 
 
