@@ -6,7 +6,8 @@ call fetches exactly one page through ``by_page(continuation_token=...)``. Blobs
 named like directories (``a/b/``, which some tools create) are skipped.
 
 With the fast path on (`Scope.fast`), a page is one signed List Blobs GET read
-by `_listxml` instead: same query, same entries, same markers.
+by `_listxml` instead: same query, same entries, same markers; `statistical`
+walks the same pages.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiostore import Object, ObjectType, Page, Statistics
 
 from ._connection import Scope
 from ._errors import boundary
+from ._fastplane import FastPlane
 from ._listxml import fetch_page, parse_page
 
 __all__ = ["STATS_PAGE", "list_page", "statistical"]
@@ -74,6 +76,8 @@ async def list_page(
 
 async def statistical(scope: Scope) -> Statistics:
     """Count and total size of the committed blobs under the work dir, in pages of 5000."""
+    if scope.fast is not None:
+        return await _fast_statistical(scope, scope.fast)
     count = size = 0
     with boundary("statistical", None):
         container = scope.container_client()
@@ -82,3 +86,20 @@ async def statistical(scope: Scope) -> Statistics:
                 count += 1
                 size += props.size or 0
     return Statistics(count=count, size=size)
+
+
+async def _fast_statistical(scope: Scope, fast: FastPlane) -> Statistics:
+    """`statistical` over fast-path List Blobs pages (directory markers are not counted)."""
+    count = size = 0
+    marker: str | None = None
+    work_dir = scope.work_dir
+    with boundary("statistical", None):
+        while True:
+            body = await fetch_page(
+                fast, prefix=work_dir, delimiter=None, page_size=STATS_PAGE, marker=marker
+            )
+            entries, marker = parse_page(body, work_dir=work_dir)
+            count += len(entries)
+            size += sum(entry.size or 0 for entry in entries)
+            if marker is None:
+                return Statistics(count=count, size=size)

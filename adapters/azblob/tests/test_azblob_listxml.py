@@ -291,3 +291,11 @@ def test_the_scanned_fields() -> None:
     assert blob.content_md5 == hashlib.md5(b"").hexdigest()
     assert blob.updated_at is not None
     assert blob.updated_at.isoformat() == "2026-11-22T06:28:10+00:00"
+
+
+async def test_fast_statistical_matches_the_sdk(stores: tuple[AzblobAdapter, AzblobAdapter]) -> None:
+    fast, slow = stores
+    ours, sdk = await fast.statistical(), await slow.statistical()
+    assert ours == sdk
+    assert ours is not None
+    assert (ours.count, ours.size) == (len(NAMES), sum(len(name.encode()) for name in NAMES))  # no markers
