@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import re
 from operator import itemgetter
 from urllib.parse import unquote
@@ -31,7 +30,7 @@ from aiostore import Object, ObjectType, StorageError
 from aiostore._http import http_date
 from aiostore._types import EMPTY_METADATA, draft_object, seal
 
-from ._connection import quote_etag
+from ._connection import md5_hex, quote_etag
 from ._fastplane import FastPlane
 
 __all__ = ["fetch_page", "parse_page", "scan_page", "tree_page"]
@@ -71,10 +70,6 @@ def _name(element: ElementTree.Element | None) -> str:
     return unquote(text) if element.get("Encoded") == "true" else text
 
 
-def _md5_hex(text: str | None) -> str | None:
-    return base64.b64decode(text).hex() if text else None
-
-
 def _blob(key: str, work_dir: str, fields: _Fields, metadata: dict[str, str]) -> Object:
     """The `Object` of one ``<Blob>`` (what `Scope.object` makes of the SDK's properties).
 
@@ -89,7 +84,7 @@ def _blob(key: str, work_dir: str, fields: _Fields, metadata: dict[str, str]) ->
     draft.size = int(size) if size else None
     draft.updated_at = http_date(modified)
     draft.id = None
-    draft.content_md5 = _md5_hex(md5)
+    draft.content_md5 = md5_hex(md5)
     draft.content_type = content_type
     draft.etag = quote_etag(etag)
     draft.storage_class = tier or None
