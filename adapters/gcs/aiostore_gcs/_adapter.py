@@ -103,7 +103,7 @@ class GCSAdapter(Adapter):
     # -- objects ---------------------------------------------------------------
     async def stat(self, path: str) -> Object:
         with gcs_errors("stat", path):
-            resource = await get_resource(self._client, self._routes.object(self._keys.key(path)))
+            resource = await get_resource(self._client, self._routes.resource(self._keys.key(path)))
         return from_resource(resource, path)
 
     async def open_read(

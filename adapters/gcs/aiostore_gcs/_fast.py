@@ -11,7 +11,7 @@ maps them the same way.
 
 Example:
     >>> routes = Routes(client.options.endpoint, "bucket")
-    >>> resource = await get_resource(client, routes.object("a/b.txt"))
+    >>> resource = await get_resource(client, routes.resource("a/b.txt"))
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Routes:
         name = quote(bucket, safe="")
         self._objects = f"{endpoint}/storage/v1/b/{name}/o/"
         self.list = f"{endpoint}/storage/v1/b/{name}/o"
-        upload = f"{endpoint}/upload/storage/v1/b/{name}/o?uploadType=multipart"
+        upload = f"{endpoint}/upload/storage/v1/b/{name}/o?uploadType=multipart&prettyPrint=false"
         self.upload = URL(upload, encoded=True)
         self.upload_if_absent = URL(f"{upload}&ifGenerationMatch=0", encoded=True)
 
@@ -72,6 +72,10 @@ class Routes:
         """``.../o/<key>`` plus an already encoded ``query``."""
         url = self._objects + quote(key, safe="")
         return URL(f"{url}?{query}" if query else url, encoded=True)
+
+    def resource(self, key: str) -> URL:
+        """``objects.get`` of ``key``'s metadata, answered without indentation (see `list_objects`)."""
+        return self.object(key, "prettyPrint=false")
 
 
 async def get_resource(client: GCSClient, url: URL) -> dict[str, Any]:

@@ -67,3 +67,22 @@ async def test_read_timer_only_where_the_core_timeouts_do_not_bound_the_call(
         client = _client(store)
         assert client.fast_timeout.sock_read == client.options.timeout
         assert client.upload_timeout(4096).total is not None
+
+
+async def test_metadata_answers_are_asked_for_without_indentation(
+    gcs_proxy: Any, gcs_url: str, gcs_options: dict[str, Any]
+) -> None:
+    """GCS indents JSON unless ``prettyPrint=false``: every fast call that reads a
+    resource back (upload, stat, listing) asks for the compact form."""
+    async with aiostore.connect(gcs_url, **{**gcs_options, "endpoint": gcs_proxy.endpoint}) as store:
+        await store.write("pretty/a.txt", b"a", content_type="text/plain")
+        assert (await store.stat("pretty/a.txt")).size == 1
+        assert [obj.path async for obj in store.list("pretty")] == ["pretty/a.txt"]
+        await store.delete("pretty/a.txt")
+    uploads = gcs_proxy.calls("POST", "/upload/")
+    stats = [r for r in gcs_proxy.calls("GET", "/o/") if r.query.get("alt") != "media"]
+    listings = [r for r in gcs_proxy.calls("GET", "/o") if r.path.endswith("/o")]
+    assert uploads
+    assert stats
+    assert listings
+    assert all(r.query.get("prettyPrint") == "false" for r in uploads + stats + listings)
