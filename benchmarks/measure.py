@@ -7,6 +7,11 @@ reset right before the timed section through ``/proc/self/clear_refs`` so the
 peak belongs to that section alone; where that is refused, ``ru_maxrss`` is
 used and the result says so.
 
+The section also counts the client's sleeps: voluntary context switches of all
+its threads (``ru_nvcsw``), that is how often it waited for something (an answer,
+a thread). On a VM every such wake-up costs CPU of its own (`idle_wake_cpu_us`),
+so a client that gets its answers one at a time from a slow server pays it per op.
+
 Two numbers about the machine come along, read outside the client's CPU
 window: the server's CPU (every process in its process group, from
 ``/proc/<pid>/stat``) and the CPU time the hypervisor stole from this VM
@@ -22,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import resource
@@ -29,7 +35,15 @@ import time
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Measured", "cpu_seconds", "group_cpu_seconds", "rss_bytes", "steal_seconds"]
+__all__ = [
+    "Measured",
+    "cpu_seconds",
+    "group_cpu_seconds",
+    "idle_wake_cpu_us",
+    "rss_bytes",
+    "sleeps",
+    "steal_seconds",
+]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -39,6 +53,28 @@ def cpu_seconds() -> float:
     """User + system CPU seconds of this process, all threads included."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def sleeps() -> int:
+    """Voluntary context switches of this process so far, all threads included."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+
+
+def idle_wake_cpu_us(wakes: int = 200, nap: float = 0.005) -> float:
+    """CPU µs an asyncio loop is charged per wake-up from a short sleep, on this machine.
+
+    Nothing else runs, so the whole cost is going to sleep, waking up and one
+    turn of the loop: tens of µs on bare metal, far more on a virtual CPU whose
+    caches went cold meanwhile. Call it outside a running loop.
+    """
+
+    async def naps() -> float:
+        start = time.thread_time()
+        for _ in range(wakes):
+            await asyncio.sleep(nap)
+        return (time.thread_time() - start) / wakes * 1e6
+
+    return asyncio.run(naps())
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -107,6 +143,7 @@ class Measured:
         self._reset = False
         self._server_cpu = 0.0
         self._steal = 0.0
+        self._sleeps = 0
 
     async def __aenter__(self) -> Measured:
         gc.collect()
@@ -114,6 +151,7 @@ class Measured:
         self._steal = steal_seconds()
         self._rss_base = rss_bytes()
         self._reset = _reset_peak()
+        self._sleeps = sleeps()
         self._cpu = cpu_seconds()
         self._wall = time.perf_counter()
         return self
@@ -126,6 +164,7 @@ class Measured:
     ) -> None:
         self._wall = time.perf_counter() - self._wall
         self._cpu = cpu_seconds() - self._cpu
+        self._sleeps = sleeps() - self._sleeps
         self._rss_peak = _peak_rss(self._reset)
         self._steal = steal_seconds() - self._steal
         if self.server_pid:
@@ -138,6 +177,7 @@ class Measured:
             "bytes": self.nbytes,
             "wall_s": self._wall,
             "cpu_s": self._cpu,
+            "sleeps": self._sleeps,
             "rss_base": self._rss_base,
             "rss_peak": max(self._rss_peak, self._rss_base),
             "peak_is_section_only": self._reset,

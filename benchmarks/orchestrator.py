@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 from .clients import TARGET_CLIENTS, missing_modules
 from .job import Job
+from .measure import idle_wake_cpu_us
 from .settings import REPO, Settings
 from .stats import METRICS, Record, Results
 from .targets import TargetEnv, open_target
@@ -183,7 +184,7 @@ def _target(name: str, settings: Settings) -> Iterator[TargetEnv]:
 
 def run(settings: Settings) -> Results:
     """Run every selected target; servers are stopped even on errors and Ctrl-C."""
-    results = Results()
+    results = Results(wake_us=idle_wake_cpu_us())
     for name in settings.targets:
         clients = _available(name, settings, results)
         if not clients:

@@ -97,7 +97,7 @@ def _row(results: Results, settings: Settings, target: str, op: str, label: str)
     achieved = _summary(results, target, op, "ops_s")
     if achieved is None:
         why = f"failed: {error}" if error else "not run"
-        return f"| {target} | {label} | {why.replace('|', '/')} |" + " — |" * 5
+        return f"| {target} | {label} | {why.replace('|', '/')} |" + " — |" * 7
     lag = _lag(results, target, op, settings.pace_ops)
     ratio = paced_ratio(results, target, op, settings.pace_ops)
     paced = "not compared" if ratio.value is None else f"{ratio.value:.2f}x"
@@ -105,8 +105,10 @@ def _row(results: Results, settings: Settings, target: str, op: str, label: str)
         _cell(achieved) + (" **cannot keep up**" if lag else ""),
         _count_cell(_summary(results, target, op, "peak_in_flight")),
         _cell(_summary(results, target, op, "cpu_ms_op")),
+        _cell(_summary(results, target, op, "sleeps_op")),
         paced,
         _cell(results.summary(target, op, "aiostore", "cpu_ms_op")),
+        _cell(results.summary(target, op, "aiostore", "sleeps_op")),
         _unpaced_ratio(results, target, op),
     ]
     return f"| {target} | {label} | " + " | ".join(cells) + " |"
@@ -127,9 +129,9 @@ def paced_table(results: Results, settings: Settings) -> list[str]:
         f"below {KEEP_UP:.0%} of the asked rate in any repetition is not compared. "
         f"{readme_link(settings)}",
         "",
-        "| target | op | achieved ops/s | peak in flight | CPU ms/op paced | CPU vs s3 paced "
-        "| CPU ms/op unpaced | CPU vs s3 unpaced |",
-        "|" + "---|" * 8,
+        "| target | op | achieved ops/s | peak in flight | CPU ms/op paced | sleeps/op paced "
+        "| CPU vs s3 paced | CPU ms/op unpaced | sleeps/op unpaced | CPU vs s3 unpaced |",
+        "|" + "---|" * 10,
     ]
     lines += [_row(results, settings, t, op, label) for t in targets for op, label in _OPS]
     return [*lines, ""]

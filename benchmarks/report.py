@@ -62,7 +62,8 @@ def _specs(target: str, settings: Settings) -> list[TableSpec]:
     server_op = [("server_cpu_ms_op", "server CPU ms/op")] if cloud else []
     specs = [
         TableSpec(target, op, f"{label} of {count} x {kib} KiB, {settings.concurrency} in flight",
-                  [("ops_s", "ops/s"), ("cpu_ms_op", "CPU ms/op"), *server_op], small_ratios)
+                  [("ops_s", "ops/s"), ("cpu_ms_op", "CPU ms/op"), ("sleeps_op", "sleeps/op"), *server_op],
+                  small_ratios)
         for op, label in _OPS
     ]  # fmt: skip
     if target == "memory":
@@ -102,6 +103,16 @@ def _machine(results: Results) -> list[str]:
         f"- OS: {platform.system()} {platform.release()}",
         f"- Load average (1, 5, 15 min) at the start: {results.load} (anything else running shares the CPU)",
         f"- Python {platform.python_version()} ({platform.python_implementation()})",
+        *_wake_line(results),
+    ]
+
+
+def _wake_line(results: Results) -> list[str]:
+    if results.wake_us is None:
+        return []
+    return [
+        f"- An idle asyncio loop waking from a 5 ms sleep is charged {results.wake_us:.0f} µs of CPU per "
+        "wake-up here: a client with many sleeps per op (the sleeps/op column) pays about that for each"
     ]
 
 

@@ -50,6 +50,12 @@ def _steal_percent(phase: dict[str, Any]) -> float | None:
     return None if steal is None or not wall else steal / (wall * (os.cpu_count() or 1)) * 100
 
 
+def _sleeps_per_op(phase: dict[str, Any]) -> float | None:
+    """The client's voluntary context switches per op (absent in older records)."""
+    count, ops = phase.get("sleeps"), phase.get("ops") or 0
+    return None if count is None or not ops else count / ops
+
+
 def _first_page(phase: dict[str, Any]) -> float | None:
     value = phase.get("first_page_s")
     return None if value is None else value * 1000
@@ -69,6 +75,7 @@ METRICS: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "server_cpu_ms_op": _server_cpu(1000.0, "ops"),
     "server_cpu_s_gb": _server_cpu(GB, "bytes"),
     "steal_pct": _steal_percent,
+    "sleeps_op": _sleeps_per_op,
 }
 
 
@@ -103,6 +110,7 @@ class Results:
     target_errors: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # target -> server description
     load: str = field(default_factory=lambda: ", ".join(f"{v:.1f}" for v in os.getloadavg()))
+    wake_us: float | None = None  # CPU per idle wake-up on this machine (`idle_wake_cpu_us`)
 
     def add(self, record: Record) -> None:
         self.records.append(record)
