@@ -41,6 +41,7 @@ __all__ = [
     "group_cpu_seconds",
     "idle_wake_cpu_us",
     "rss_bytes",
+    "settle",
     "sleeps",
     "steal_seconds",
 ]
@@ -128,8 +129,29 @@ def _peak_rss(reset_worked: bool) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+async def settle(pgid: int, *, busy: float = 0.1, window: float = 0.25, limit: float = 15.0) -> float:
+    """Wait until the server's process group uses less than ``busy`` of one core over
+    a ``window``-second window (at most ``limit`` s); the seconds waited.
+
+    A server still finishing the previous phase's work (SeaweedFS after thousands of
+    deletes, a collector) takes CPU from whichever client is timed next.
+    """
+    started = time.perf_counter()
+    before = group_cpu_seconds(pgid)
+    while time.perf_counter() - started < limit:
+        await asyncio.sleep(window)
+        now = group_cpu_seconds(pgid)
+        if now - before < busy * window:
+            break
+        before = now
+    return time.perf_counter() - started
+
+
 class Measured:
-    """Async context manager timing one section; read `result` afterwards."""
+    """Async context manager timing one section; read `result` afterwards.
+
+    With a ``server_pid``, it first waits for the server to go quiet (`settle`).
+    """
 
     def __init__(self, *, ops: int, nbytes: int = 0, server_pid: int = 0) -> None:
         self.ops = ops
@@ -144,8 +166,11 @@ class Measured:
         self._server_cpu = 0.0
         self._steal = 0.0
         self._sleeps = 0
+        self._settle = 0.0
 
     async def __aenter__(self) -> Measured:
+        if self.server_pid:
+            self._settle = await settle(self.server_pid)
         gc.collect()
         self._server_cpu = group_cpu_seconds(self.server_pid) if self.server_pid else 0.0
         self._steal = steal_seconds()
@@ -182,6 +207,6 @@ class Measured:
             "rss_peak": max(self._rss_peak, self._rss_base),
             "peak_is_section_only": self._reset,
             "steal_s": self._steal,
-            **({"server_cpu_s": self._server_cpu} if self.server_pid else {}),
+            **({"server_cpu_s": self._server_cpu, "settle_s": self._settle} if self.server_pid else {}),
             **self.extra,
         }

@@ -25,7 +25,7 @@ from .job import Job
 from .measure import idle_wake_cpu_us
 from .settings import REPO, Settings
 from .stats import METRICS, Record, Results
-from .targets import TargetEnv, open_target
+from .targets import TargetEnv, open_target, warm_server
 
 __all__ = ["WORKLOADS_BY_TARGET", "install_failures", "run"]
 
@@ -167,6 +167,8 @@ def _run_target(env: TargetEnv, clients: list[str], settings: Settings, results:
                 todo = _todo(results, env.name, batch, client)
                 if not todo:
                     continue
+                if "upload" in todo:
+                    warm_server(env, settings)
                 os.sync()  # no client pays for the previous one's disk writeback
                 started = time.monotonic()
                 record = _run_worker(_job(env, settings, todo, client, rep), rep, settings.worker_timeout)
