@@ -29,6 +29,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._listing import Listing
+from ._pieces import Pieces
 from ._registry import (
     ENTRY_POINT_GROUP,
     AdapterSpec,
@@ -80,6 +81,7 @@ __all__ = [
     "Page",
     "Part",
     "PermissionDeniedError",
+    "Pieces",
     "RateLimitedError",
     "ReadStream",
     "Reader",

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
 from ._errors import UnsupportedError
+from ._pieces import Pieces
 from ._retry import TimeoutOptions
 from ._types import (
     Capabilities,
@@ -80,6 +81,9 @@ class Adapter(abc.ABC):
     timeouts: TimeoutOptions = TimeoutOptions()
     #: Remote adapters set this so large ``Store.read`` calls fetch ranges in parallel.
     parallel_reads: ClassVar[bool] = False
+    #: Adapters that send a part from several buffers set this and implement
+    #: `write_segment_pieces`; the core then never joins a part for them.
+    writes_pieces: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod
@@ -176,6 +180,11 @@ class Adapter(abc.ABC):
     async def write_segment(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
         """Upload part ``index`` (0-based); writing an index again replaces it."""
         raise self._unsupported("write_segment")
+
+    async def write_segment_pieces(self, segment: Segment, index: int, pieces: Pieces) -> Part:
+        """`write_segment` of bytes held in several buffers, sent without joining them
+        (only called when ``writes_pieces`` is set)."""
+        raise self._unsupported("write_segment_pieces")
 
     async def complete_segment(
         self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 
+from ._pieces import Pieces
 from ._retry import TimeoutOptions
 
 __all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body", "reads_covered"]
@@ -51,7 +52,8 @@ def http_date(text: str | None) -> datetime | None:
 
 
 class BufferPayload(aiohttp.payload.Payload):
-    """A request body over bytes or a memoryview, written in 1 MiB slices without copies.
+    """A request body over bytes, a memoryview or `Pieces`, written in 1 MiB slices
+    without copies (the pieces one after another, never joined).
 
     aiohttp warns (`ResourceWarning`) about raw ``bytes`` bodies over 1 MiB, and
     slicing a memoryview costs nothing.
@@ -59,22 +61,28 @@ class BufferPayload(aiohttp.payload.Payload):
 
     _autoclose = True
 
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        view = memoryview(data).cast("B")
-        super().__init__(view, content_type=None)
-        self._size = view.nbytes
+    def __init__(self, data: bytes | bytearray | memoryview | Pieces) -> None:
+        buffers = data.buffers if isinstance(data, Pieces) else (data,)
+        views = tuple(memoryview(buffer).cast("B") for buffer in buffers)
+        super().__init__(views, content_type=None)
+        self._size = sum(view.nbytes for view in views)
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return bytes(self._value).decode(encoding, errors)
+        return b"".join(self._value).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
-        view: memoryview = self._value
-        end = view.nbytes if content_length is None else min(content_length, view.nbytes)
-        for start in range(0, end, SLICE_SIZE):
-            await writer.write(view[start : min(start + SLICE_SIZE, end)])
+        size: int = self._size or 0
+        left = size if content_length is None else min(content_length, size)
+        for view in self._value:
+            end = min(view.nbytes, left)
+            for start in range(0, end, SLICE_SIZE):
+                await writer.write(view[start : min(start + SLICE_SIZE, end)])
+            left -= end
+            if not left:
+                return
 
 
 async def read_body(response: aiohttp.ClientResponse) -> bytes:

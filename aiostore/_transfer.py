@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from ._adapter import Adapter, WriteStream
 from ._errors import InvalidArgumentError
+from ._pieces import Pieces
 from ._retry import Retrier
 from ._sources import ProgressReporter
 from ._types import Limits, Object, Part, Segment, WriteOptions
@@ -119,37 +120,45 @@ async def start_segment(
         raise
 
 
-def _as_bytes(view: memoryview) -> bytes:
-    """``view`` as bytes, without a copy when it is a whole bytes object."""
-    obj = view.obj
-    if isinstance(obj, bytes) and view.nbytes == len(obj):
-        return obj
-    return bytes(view)
+_BY_REFERENCE = 256 * 1024  # smaller chunks are joined into one piece: fewer, larger writes
 
 
 class _Pending:
-    """The part being filled: the caller's chunks, joined once into a bytes part.
+    """The part being filled: the caller's chunks, kept as they came where large.
 
-    Slices of bytes objects are kept as they are (they cannot change); anything
-    mutable is copied, since the caller may reuse its buffer once ``write`` returns.
-    Parts leave as ``bytes``, which checksum code takes without another copy.
+    A chunk of at least ``_BY_REFERENCE`` bytes becomes a piece of its own: by
+    reference when it is (a slice of) ``bytes``, which cannot change, else as a
+    copy, since the caller may reuse its buffer once ``write`` returns. Runs of
+    smaller chunks are joined into one piece, so a part never goes out as
+    thousands of tiny writes. A part leaves as `Pieces`; it is joined (once) only
+    for an adapter that cannot send several buffers.
     """
 
-    __slots__ = ("_pieces", "size")
+    __slots__ = ("_pieces", "_run", "size")
 
     def __init__(self) -> None:
         self._pieces: list[bytes | memoryview] = []
+        self._run: list[bytes | memoryview] = []  # small chunks not yet joined
         self.size = 0
 
     def add(self, view: memoryview) -> None:
-        self._pieces.append(view if isinstance(view.obj, bytes) else bytes(view))
+        kept = view if isinstance(view.obj, bytes) else bytes(view)
+        if view.nbytes >= _BY_REFERENCE:
+            self._close_run()
+            self._pieces.append(kept)
+        else:
+            self._run.append(kept)
         self.size += view.nbytes
 
-    def take(self) -> bytes:
+    def take(self) -> Pieces:
+        self._close_run()
         pieces, self._pieces, self.size = self._pieces, [], 0
-        if len(pieces) == 1:
-            return _as_bytes(memoryview(pieces[0]))
-        return b"".join(pieces)
+        return Pieces(pieces)
+
+    def _close_run(self) -> None:
+        if self._run:
+            run, self._run = self._run, []
+            self._pieces.append(run[0] if len(run) == 1 else b"".join(run))
 
 
 class SegmentedWrite(WriteStream):
@@ -187,10 +196,6 @@ class SegmentedWrite(WriteStream):
         view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
         pending, part_size = self._pending, self._part_size
         while view.nbytes:
-            if not pending.size and view.nbytes >= part_size:
-                await self._submit(_as_bytes(view[:part_size]))
-                view = view[part_size:]
-                continue
             room = part_size - pending.size
             pending.add(view[:room])
             view = view[room:]
@@ -200,7 +205,7 @@ class SegmentedWrite(WriteStream):
     async def commit(self) -> Object:
         self._raise_failure()
         if self._segment is None:
-            body = self._pending.take()
+            body = self._pending.take().join()
             obj = await self._retrier.call(
                 lambda: self._adapter.write_once(self._path, body, self._options),
                 idempotent=True,
@@ -234,7 +239,11 @@ class SegmentedWrite(WriteStream):
 
         await shielded(cleanup(), self._cleanup_timeout)
 
-    async def _submit(self, data: bytes) -> None:
+    async def _submit(self, pieces: Pieces) -> None:
+        # joined here, once, for an adapter that needs one buffer: the pieces go
+        # right away, so a part never holds its bytes twice
+        data: Pieces | bytes = pieces if self._adapter.writes_pieces else pieces.join()
+        del pieces
         if self._segment is None:
             self._segment = await start_segment(
                 self._adapter, self._retrier, self._path, self._options, self._cleanup_timeout
@@ -252,12 +261,9 @@ class SegmentedWrite(WriteStream):
         # part leaves, and the connection would idle meanwhile
         await asyncio.sleep(0)
 
-    async def _upload(self, segment: Segment, index: int, data: bytes) -> None:
+    async def _upload(self, segment: Segment, index: int, data: Pieces | bytes) -> None:
         try:
-            body = memoryview(data)
-            part = await self._retrier.call(
-                lambda: self._adapter.write_segment(segment, index, body), idempotent=True
-            )
+            part = await self._retrier.call(lambda: self._send(segment, index, data), idempotent=True)
             self._parts.append(part)
             await self._progress.add(len(data))
         except asyncio.CancelledError:
@@ -267,6 +273,11 @@ class SegmentedWrite(WriteStream):
                 self._failure = exc
         finally:
             self._slots.release()
+
+    def _send(self, segment: Segment, index: int, data: Pieces | bytes) -> Awaitable[Part]:
+        if isinstance(data, Pieces):
+            return self._adapter.write_segment_pieces(segment, index, data)
+        return self._adapter.write_segment(segment, index, memoryview(data))
 
     def _raise_failure(self) -> None:
         if self._failure is not None:

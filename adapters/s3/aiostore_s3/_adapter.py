@@ -63,6 +63,7 @@ class S3Adapter(SegmentOps, Adapter):
 
     name: ClassVar[str] = "s3"
     parallel_reads: ClassVar[bool] = True
+    writes_pieces: ClassVar[bool] = True
     limits = Limits(
         min_segment_size=5 * MiB,
         max_segment_size=5 * GiB,

@@ -25,7 +25,7 @@ from typing import Protocol
 import google_crc32c
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from aiostore import IntegrityError
+from aiostore import IntegrityError, Pieces
 
 from ._profiles import ChecksumName
 
@@ -86,16 +86,17 @@ _HASHES: Mapping[str, Callable[[], _Hash]] = {
 _PARAMS: Mapping[str, str] = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32", "md5": "ContentMD5"}
 
 
-def digest(algorithm: str, data: Buffer) -> str:
-    """The base64 digest of ``data`` as S3 headers carry it."""
+def digest(algorithm: str, data: Buffer | Pieces) -> str:
+    """The base64 digest of ``data`` (all its pieces, in order) as S3 headers carry it."""
     hasher = _HASHES[algorithm]()
-    hasher.update(data)
+    for buffer in data.buffers if isinstance(data, Pieces) else (data,):
+        hasher.update(buffer)
     return base64.b64encode(hasher.digest()).decode("ascii")
 
 
-def upload_params(algorithm: ChecksumName, data: Buffer) -> dict[str, str]:
+def upload_params(algorithm: ChecksumName, data: Buffer | Pieces) -> dict[str, str]:
     """The botocore parameter proving ``data`` for PutObject / UploadPart."""
-    if algorithm == "crc32c":  # the default: one C call, no hasher object
+    if algorithm == "crc32c" and not isinstance(data, Pieces):  # one C call, no hasher object
         value = int(google_crc32c.value(as_bytes(data)))
         return {"ChecksumCRC32C": base64.b64encode(value.to_bytes(4, "big")).decode("ascii")}
     if algorithm == "none":

@@ -20,15 +20,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from aiostore import Object, Page, ReadStream
+from aiostore import Object, Page, Pieces, ReadStream
 
 from ._checksums import Verifier, as_bytes
 from ._errors import boundary
 from ._listing import from_head, list_params, page_from_response
 
-__all__ = ["CHUNK_SIZE", "Body", "BotoPlane", "DataPlane", "EmptyStream", "S3ReadStream"]
+__all__ = ["CHUNK_SIZE", "Body", "BotoPlane", "DataPlane", "EmptyStream", "PartBody", "S3ReadStream"]
 
 CHUNK_SIZE = 1024 * 1024
+
+#: What UploadPart sends: one buffer, or a part's buffers in order (`Pieces`, never joined on the fast plane).
+PartBody = bytes | memoryview | Pieces
 
 
 class Body(Protocol):
@@ -48,7 +51,7 @@ class DataPlane(Protocol):
         """PutObject: the answer's ETag, VersionId and checksum fields."""
 
     async def upload_part(
-        self, key: str, upload_id: str, number: int, body: bytes | memoryview, params: Mapping[str, Any]
+        self, key: str, upload_id: str, number: int, body: PartBody, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         """UploadPart (``number`` is 1-based): ETag and checksum fields."""
 
@@ -97,9 +100,9 @@ class BotoPlane:
         return response
 
     async def upload_part(
-        self, key: str, upload_id: str, number: int, body: bytes | memoryview, params: Mapping[str, Any]
+        self, key: str, upload_id: str, number: int, body: PartBody, params: Mapping[str, Any]
     ) -> dict[str, Any]:
-        data = as_bytes(body)
+        data = body.join() if isinstance(body, Pieces) else as_bytes(body)
         response: dict[str, Any] = await self._client.upload_part(
             Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number,
             Body=data, ContentLength=len(data), **params,

@@ -29,7 +29,7 @@ from aiostore._http import http_date, read_body
 from aiostore._types import EMPTY_METADATA
 
 from ._config import S3Config
-from ._dataplane import Body, BotoPlane
+from ._dataplane import Body, BotoPlane, PartBody
 from ._errors import ADAPTER, S3ResponseError
 from ._fast import (
     BODY_BUFFER,
@@ -206,14 +206,12 @@ class FastPlane:
 
     @_redirectable
     async def upload_part(
-        self, key: str, upload_id: str, number: int, body: bytes | memoryview, params: Mapping[str, Any]
+        self, key: str, upload_id: str, number: int, body: PartBody, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         query = canonical_query({"partNumber": str(number), "uploadId": upload_id})
         return await self._put(self._path(key), query, body, params)
 
-    async def _put(
-        self, path: str, query: str, body: bytes | memoryview, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    async def _put(self, path: str, query: str, body: PartBody, params: Mapping[str, Any]) -> dict[str, Any]:
         payload = BufferPayload(body)
         response = await self._transport.send(
             self._target, "PUT", path, query, request_headers(params), payload, timed_reads=self._timed

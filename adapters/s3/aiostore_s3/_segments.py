@@ -32,6 +32,7 @@ from aiostore import (
     NotFoundError,
     Object,
     Part,
+    Pieces,
     Segment,
     ServiceUnavailableError,
     WriteOptions,
@@ -115,11 +116,19 @@ class SegmentOps(abc.ABC):
         } | read_params(self._config)
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
+        return await self._upload_part(segment, index, data)
+
+    async def write_segment_pieces(self, segment: Segment, index: int, pieces: Pieces) -> Part:
+        """The part's buffers go out one after another: never joined (`Pieces`)."""
+        return await self._upload_part(segment, index, pieces)
+
+    async def _upload_part(self, segment: Segment, index: int, data: bytes | memoryview | Pieces) -> Part:
         params = read_params(self._config) | upload_params(self._config.checksum, data)
         plane = await self._plane()
         with boundary("write_segment", segment.path):
             response = await plane.upload_part(self._key(segment.path), segment.id, index + 1, data, params)
-        part = Part(index=index, size=memoryview(data).nbytes, etag=response.get("ETag"))
+        size = data.nbytes if isinstance(data, Pieces) else memoryview(data).nbytes
+        part = Part(index=index, size=size, etag=response.get("ETag"))
         sums = {name: response[name] for name in _CHECKSUM_FIELDS if response.get(name)}
         self._uploaded.setdefault(segment.id, {})[index + 1] = _Uploaded(part, sums)
         return part

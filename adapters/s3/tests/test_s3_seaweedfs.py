@@ -310,3 +310,36 @@ async def test_md5_profiles_send_content_md5_only(
         assert "content-md5" in headers
         assert not any(name.startswith("x-amz-checksum-") for name in headers)
     assert all("x-amz-checksum-mode" not in headers for method, headers in seen if method == "GET")
+
+
+@pytest.mark.parametrize("checksum", ["crc32c", "crc32", "md5"])
+async def test_parts_sent_unjoined_carry_checksums_the_server_checks(
+    seaweedfs_options: dict[str, Any], seaweedfs_bucket: str, checksum: str
+) -> None:
+    """Parts go out as the caller's buffers (`Pieces`): whole chunks, chunks split by a
+    part boundary, joined runs of small ones and copies of a refilled buffer. Each
+    part's checksum is computed over its pieces in order; SeaweedFS recomputes it
+    (BadDigest otherwise), and every byte reads back."""
+    transfer = aiostore.TransferOptions(part_size=5 * MiB, concurrency=2)
+    options = seaweedfs_options | {"checksum": checksum}
+    scratch = bytearray(MiB)
+    expected = bytearray()
+    async with aiostore.connect(
+        "s3", name=seaweedfs_bucket, work_dir="pieces/", transfer=transfer, **options
+    ) as store:
+        async with store.writer("mixed.bin") as writer:
+            for seed in range(5):
+                chunk = _data(MiB + MiB // 2, seed)
+                await writer.write(chunk)
+                expected += chunk
+            for seed in range(300):
+                small = _data(4096, 100 + seed)
+                await writer.write(small)
+                expected += small
+            for round_ in range(3):
+                scratch[:] = bytes([round_ + 1]) * MiB
+                await writer.write(scratch)
+                expected += scratch
+        assert await store.read("mixed.bin") == bytes(expected)
+        assert (await store.stat("mixed.bin")).size == len(expected)
+        await store.delete("mixed.bin")
