@@ -91,7 +91,7 @@ async def test_abort_waits_for_the_batch_in_flight(
 
     monkeypatch.setattr(_writer, "pwritev_all", slow)
     stream = await adapter.open_write("slow.bin", NO_OPTIONS, size_hint=None, part_size=1, concurrency=1)
-    await stream.write(b"y" * CHUNK)  # a whole batch: handed to a thread
+    await stream.write(b"y" * CHUNK * _writer._BATCH_CHUNKS)  # a whole batch: handed to a thread
     await asyncio.to_thread(entered.wait, 30)
     aborting = asyncio.create_task(stream.abort())
     done, _ = await asyncio.wait({aborting}, timeout=0.5)
@@ -116,4 +116,5 @@ async def test_one_hop_per_batch(adapter: FsAdapter, monkeypatch: pytest.MonkeyP
     for _ in range(100):
         await stream.write(b"z" * (CHUNK // 10))  # small chunks are gathered into whole batches
     await stream.commit()
-    assert calls == [CHUNK] * 10  # 1 MB in ten hops, not a hundred
+    batch = CHUNK * _writer._BATCH_CHUNKS
+    assert calls == [batch] * (10 * CHUNK // batch)  # 1 MB in a few whole batches, not a hundred hops

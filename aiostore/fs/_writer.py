@@ -43,7 +43,7 @@ __all__ = ["FsWriteStream"]
 
 _BY_REFERENCE = 64 * 1024  # smaller immutable chunks are copied too: fewer, larger iovecs
 _SPARES = 4  # buffers kept for reuse once their batch is written
-_BATCH_CHUNKS = 1  # chunk_size units per thread hop
+_BATCH_CHUNKS = 2  # chunk_size units per thread hop (1 measured 5-16% slower on tmpfs)
 _DEPTH = 4  # batches queued or being written at once
 _REFILL = 2  # when all are in flight, wait for this many (one wake-up) before adding more
 
