@@ -21,8 +21,10 @@ from ._backends import Backend, KiB, Ledger, sha
 OBJECTS = 1000  # written, then read back: 2,000 operations
 POOL = 16
 LIMIT = 64
-#: With 30% throttling a call fails only after 10 throttled tries in a row (p = 0.3**10).
-PATIENT = RetryOptions(attempts=10, base_delay=0.002, max_delay=0.05, budget=1_000_000)
+#: With 30% throttling a call fails only after 20 throttled tries in a row: p = 0.3**20, about
+#: 1e-7 for the run's 2,000 calls. With 10 tries (p = 0.3**10 per call, about 1% a run) one
+#: call of a clean-clone CI run did run out of tries: a RateLimitedError, as it should be.
+PATIENT = RetryOptions(attempts=20, base_delay=0.002, max_delay=0.05, budget=1_000_000)
 
 
 class Sampler:
