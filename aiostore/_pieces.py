@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-__all__ = ["Pieces", "whole_bytes"]
+__all__ = ["BY_REFERENCE", "PieceCollector", "Pieces", "whole_bytes"]
+
+BY_REFERENCE = 256 * 1024  # smaller chunks are joined into one piece: fewer, larger writes
 
 
 def whole_bytes(view: memoryview) -> bytes:
@@ -47,8 +49,75 @@ class Pieces:
     def __repr__(self) -> str:
         return f"Pieces({len(self.buffers)} buffers, {self.nbytes} bytes)"
 
+    def split(self, at: int) -> tuple[Pieces, Pieces]:
+        """The first ``at`` bytes and the rest; a buffer cut in two becomes two views.
+
+        Example:
+            >>> head, rest = Pieces([b"abc", b"def"]).split(4)
+            >>> head.join(), rest.join()
+            (b'abcd', b'ef')
+        """
+        head: list[bytes | memoryview] = []
+        rest: list[bytes | memoryview] = []
+        left = at
+        for buffer in self.buffers:
+            size = memoryview(buffer).nbytes
+            if left >= size:
+                head.append(buffer)
+            elif left <= 0:
+                rest.append(buffer)
+            else:
+                view = memoryview(buffer)
+                head.append(view[:left])
+                rest.append(view[left:])
+            left -= size
+        return Pieces(head), Pieces(rest)
+
     def join(self) -> bytes:
         """All the bytes in one object (no copy when there is one whole ``bytes``)."""
         if len(self.buffers) == 1:
             return whole_bytes(memoryview(self.buffers[0]))
         return b"".join(self.buffers)
+
+
+class PieceCollector:
+    """A part being filled: the caller's chunks, kept as they came where large.
+
+    A chunk of at least `BY_REFERENCE` bytes becomes a piece of its own: by
+    reference when it is (a slice of) ``bytes``, which cannot change, else as a
+    copy, since the caller may reuse its buffer once ``write`` returns. Runs of
+    smaller chunks are joined into one piece, so a part never goes out as
+    thousands of tiny writes. ``take()`` hands everything out as `Pieces`.
+
+    Example:
+        >>> collector = PieceCollector()
+        >>> collector.add(memoryview(b"ab")); collector.add(memoryview(bytearray(b"cd")))
+        >>> collector.size, collector.take().join()
+        (4, b'abcd')
+    """
+
+    __slots__ = ("_pieces", "_run", "size")
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes | memoryview] = []
+        self._run: list[bytes | memoryview] = []  # small chunks not yet joined
+        self.size = 0
+
+    def add(self, view: memoryview) -> None:
+        kept = view if isinstance(view.obj, bytes) else bytes(view)
+        if view.nbytes >= BY_REFERENCE:
+            self._close_run()
+            self._pieces.append(kept)
+        else:
+            self._run.append(kept)
+        self.size += view.nbytes
+
+    def take(self) -> Pieces:
+        self._close_run()
+        pieces, self._pieces, self.size = self._pieces, [], 0
+        return Pieces(pieces)
+
+    def _close_run(self) -> None:
+        if self._run:
+            run, self._run = self._run, []
+            self._pieces.append(run[0] if len(run) == 1 else b"".join(run))

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from ._adapter import Adapter, WriteStream
 from ._errors import InvalidArgumentError
-from ._pieces import Pieces
+from ._pieces import PieceCollector, Pieces
 from ._retry import Retrier
 from ._sources import ProgressReporter
 from ._types import Limits, Object, Part, Segment, WriteOptions
@@ -120,47 +120,6 @@ async def start_segment(
         raise
 
 
-_BY_REFERENCE = 256 * 1024  # smaller chunks are joined into one piece: fewer, larger writes
-
-
-class _Pending:
-    """The part being filled: the caller's chunks, kept as they came where large.
-
-    A chunk of at least ``_BY_REFERENCE`` bytes becomes a piece of its own: by
-    reference when it is (a slice of) ``bytes``, which cannot change, else as a
-    copy, since the caller may reuse its buffer once ``write`` returns. Runs of
-    smaller chunks are joined into one piece, so a part never goes out as
-    thousands of tiny writes. A part leaves as `Pieces`; it is joined (once) only
-    for an adapter that cannot send several buffers.
-    """
-
-    __slots__ = ("_pieces", "_run", "size")
-
-    def __init__(self) -> None:
-        self._pieces: list[bytes | memoryview] = []
-        self._run: list[bytes | memoryview] = []  # small chunks not yet joined
-        self.size = 0
-
-    def add(self, view: memoryview) -> None:
-        kept = view if isinstance(view.obj, bytes) else bytes(view)
-        if view.nbytes >= _BY_REFERENCE:
-            self._close_run()
-            self._pieces.append(kept)
-        else:
-            self._run.append(kept)
-        self.size += view.nbytes
-
-    def take(self) -> Pieces:
-        self._close_run()
-        pieces, self._pieces, self.size = self._pieces, [], 0
-        return Pieces(pieces)
-
-    def _close_run(self) -> None:
-        if self._run:
-            run, self._run = self._run, []
-            self._pieces.append(run[0] if len(run) == 1 else b"".join(run))
-
-
 class SegmentedWrite(WriteStream):
     """A streaming upload over the adapter's segment primitives."""
 
@@ -184,7 +143,7 @@ class SegmentedWrite(WriteStream):
         self._progress = progress
         self._cleanup_timeout = cleanup_timeout
         self._slots = asyncio.Semaphore(concurrency)
-        self._pending = _Pending()
+        self._pending = PieceCollector()
         self._segment: Segment | None = None
         self._next_index = 0
         self._parts: list[Part] = []

@@ -9,7 +9,7 @@ import pytest
 
 import aiostore
 from aiostore import Pieces, TransferOptions
-from aiostore._transfer import _BY_REFERENCE
+from aiostore._pieces import BY_REFERENCE
 from aiostore.memory import MemoryAdapter
 
 KiB = 1024
@@ -24,6 +24,16 @@ def test_pieces_size_and_join() -> None:
     whole = os.urandom(100)
     assert Pieces([memoryview(whole)]).join() is whole, "one whole bytes object is not copied"
     assert Pieces([memoryview(whole)[:10]]).join() == whole[:10]
+
+
+@pytest.mark.parametrize("at", [0, 1, 2, 3, 5, 6, 9])
+def test_split_cuts_at_any_byte_without_copying(at: int) -> None:
+    first, second = os.urandom(3), os.urandom(3)
+    head, rest = Pieces([first, second]).split(at)
+    assert (head.join(), rest.join()) == ((first + second)[:at], (first + second)[at:])
+    assert (head.nbytes, rest.nbytes) == (min(at, 6), 6 - min(at, 6))
+    kept = [memoryview(piece).obj for piece in (*head, *rest)]
+    assert all(obj is first or obj is second for obj in kept), "a piece was copied"
 
 
 class PiecesAdapter(MemoryAdapter):
@@ -74,7 +84,7 @@ async def test_small_and_reused_chunks_are_joined_into_few_pieces() -> None:
     """Runs of small chunks become one piece each (no part of thousands of tiny
     writes), and a buffer the caller refills is copied before it is kept."""
     adapter = PiecesAdapter()
-    scratch = bytearray(_BY_REFERENCE)  # large but mutable
+    scratch = bytearray(BY_REFERENCE)  # large but mutable
     expected = bytearray()
     small = [os.urandom(4 * KiB) for _ in range(200)]
     part_size = 1024 * KiB

@@ -4,6 +4,7 @@ objects, and writers that fail or are cancelled half-way."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -111,6 +112,27 @@ class StreamTests(Fixtures):
         assert (await s.stat("big.bin")).size == len(data)
         assert digest((await read_stream(s, "big.bin"))[0]) == digest(data)
         await s.delete("big.bin")
+
+    async def test_multi_segment_writer_of_mixed_chunks(self, s: Store) -> None:
+        """Large chunks (bytes and views of bytes, some cut by a part boundary), runs of
+        small ones, and one mutable buffer refilled after every write land in order."""
+        scratch = bytearray(ODD_CHUNK)
+        expected = bytearray()
+        async with s.writer("mixed.bin") as writer:
+            for seed in itertools.count(20):
+                if len(expected) >= big_size(s):
+                    break
+                large = payload(ODD_CHUNK + 1, seed)
+                smalls = [payload(4099, seed * 100 + n) for n in range(16)]
+                scratch[:] = payload(ODD_CHUNK, seed + 1000)
+                mixed: list[bytes | bytearray | memoryview] = [large, memoryview(large)[1:], *smalls, scratch]
+                for chunk in mixed:
+                    await writer.write(chunk)
+                    expected += chunk
+                scratch[:] = bytes(ODD_CHUNK)  # a buffer kept instead of copied now reads as zeros
+        assert (await s.stat("mixed.bin")).size == len(expected)
+        assert digest(await s.read("mixed.bin")) == digest(bytes(expected))
+        await s.delete("mixed.bin")
 
     async def test_multi_segment_write_of_unsized_async_iterable(self, s: Store) -> None:
         data = payload(big_size(s), seed=16)

@@ -25,6 +25,7 @@ from aiostore import (
     Object,
     Page,
     Part,
+    Pieces,
     ReadStream,
     Segment,
     Statistics,
@@ -56,6 +57,7 @@ class AzblobAdapter(Adapter):
     """
 
     name: ClassVar[str] = ADAPTER
+    writes_pieces: ClassVar[bool] = True
     limits = Limits(
         min_segment_size=1,
         max_segment_size=4000 * MiB,
@@ -193,6 +195,10 @@ class AzblobAdapter(Adapter):
 
     async def write_segment(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
         return await self._segments.write(segment, index, data)
+
+    async def write_segment_pieces(self, segment: Segment, index: int, pieces: Pieces) -> Part:
+        """The part's buffers go out one after another, never joined (`Pieces`)."""
+        return await self._segments.write(segment, index, pieces)
 
     async def complete_segment(
         self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from yarl import URL
 
-from aiostore import ClosedError, TimeoutOptions
+from aiostore import ClosedError, Pieces, TimeoutOptions
 from aiostore._http import BufferPayload, reads_covered
 
 from ._errors import ADAPTER, AzureResponseError
@@ -130,12 +130,13 @@ class FastTransport:
         path: str,
         query: list[tuple[str, str]],
         headers: dict[str, str],
-        body: bytes | memoryview | None = None,
+        body: bytes | memoryview | Pieces | None = None,
     ) -> aiohttp.ClientResponse:
         """Sign and send; an error answer raises `AzureResponseError` (body read, connection freed).
 
         ``path`` is encoded (`encode_path`) and starts below the account URL;
         ``headers`` have lower-case names; ``query`` values are not encoded yet.
+        `Pieces` are sent one buffer after another, never joined.
         """
         if self.closed:
             raise ClosedError("this azblob connection is closed", adapter=ADAPTER)
@@ -143,7 +144,7 @@ class FastTransport:
         headers["x-ms-version"] = self.version
         headers["x-ms-date"] = http_now()
         headers["x-ms-client-request-id"] = f"{self._ids_prefix}{next(self._ids):08x}"
-        size = 0 if body is None else body.nbytes if isinstance(body, memoryview) else len(body)
+        size = 0 if body is None else body.nbytes if isinstance(body, memoryview | Pieces) else len(body)
         if body is not None:
             headers["content-length"] = str(size)
         if self._signer is not None:
@@ -151,13 +152,20 @@ class FastTransport:
         headers["user-agent"] = _USER_AGENT
         text = self._query(query)
         url = URL(f"{self.origin}{path}?{text}" if text else f"{self.origin}{path}", encoded=True)
-        data = None if body is None else body if size <= CHUNK_SIZE else BufferPayload(body)
+        data = None if body is None else _payload(body, size)
         response = await self._session.request(
             method, url, headers=headers, data=data, allow_redirects=False, timeout=self._timeout
         )
         if response.status >= 300:
             await _raise_for(response)
         return response
+
+
+def _payload(body: bytes | memoryview | Pieces, size: int) -> bytes | memoryview | BufferPayload:
+    """Small buffers go as they are; large ones and `Pieces` in slices (`BufferPayload`)."""
+    if size <= CHUNK_SIZE and not isinstance(body, Pieces):
+        return body
+    return BufferPayload(body)
 
 
 async def _raise_for(response: aiohttp.ClientResponse) -> None:

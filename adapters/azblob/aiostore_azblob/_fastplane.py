@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from aiostore import IntegrityError, Object, ObjectType
+from aiostore import IntegrityError, Object, ObjectType, Pieces
 from aiostore._http import http_date, read_body
 from aiostore._types import EMPTY_METADATA
 
@@ -42,11 +42,19 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def _transactional(data: bytes | memoryview, validate: bool, md5: bytes | None = None) -> str | None:
+def _transactional(data: bytes | memoryview | Pieces, validate: bool, md5: bytes | None = None) -> str | None:
     """The Content-MD5 to send with ``data`` (``md5`` when the caller has it), or None."""
     if not validate:
         return None
-    return _b64(md5 if md5 is not None else hashlib.md5(data, usedforsecurity=False).digest())
+    return _b64(md5 if md5 is not None else _md5(data))
+
+
+def _md5(data: bytes | memoryview | Pieces) -> bytes:
+    """The MD5 of ``data``; `Pieces` are hashed one buffer after another."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for buffer in data.buffers if isinstance(data, Pieces) else (data,):
+        digest.update(buffer)
+    return digest.digest()
 
 
 def _md5_hex(value: str | None) -> str | None:
@@ -117,7 +125,13 @@ class FastPlane:
         return await self._upload(key, [], data, headers, sent)
 
     async def put_block(
-        self, key: str, block_id: str, data: bytes | memoryview, *, validate: bool, md5: bytes | None = None
+        self,
+        key: str,
+        block_id: str,
+        data: bytes | memoryview | Pieces,
+        *,
+        validate: bool,
+        md5: bytes | None = None,
     ) -> None:
         """Put Block: stage ``data`` as block ``block_id`` (plain text, base64-encoded here).
 
@@ -132,7 +146,7 @@ class FastPlane:
         self,
         key: str,
         query: list[tuple[str, str]],
-        data: bytes | memoryview,
+        data: bytes | memoryview | Pieces,
         headers: dict[str, str],
         sent: str | None,
     ) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from azure.core import MatchConditions
 from azure.storage.blob import BlobBlock, BlobProperties
 from azure.storage.blob.aio import BlobClient
 
-from aiostore import InvalidArgumentError, NotFoundError, Object, Part, Segment, WriteOptions
+from aiostore import InvalidArgumentError, NotFoundError, Object, Part, Pieces, Segment, WriteOptions
 
 from ._connection import Scope
 from ._errors import ADAPTER, boundary, is_status
@@ -129,11 +129,11 @@ class SegmentBook:
         self._options[upload_id] = options
         return Segment(path=path, id=upload_id, created_at=_created(upload_id))
 
-    async def write(self, segment: Segment, index: int, data: bytes | memoryview) -> Part:
+    async def write(self, segment: Segment, index: int, data: bytes | memoryview | Pieces) -> Part:
         validate = self._scope.config.validate_content
         with boundary("write_segment", segment.path):
             await stage_block(self._scope, segment.path, block_id(segment.id, index), data, validate=validate)
-        return Part(index=index, size=len(data))
+        return Part(index=index, size=data.nbytes if isinstance(data, Pieces) else len(data))
 
     async def complete(self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions) -> Object:
         blob = self._scope.blob(segment.path)

@@ -29,7 +29,7 @@ from azure.core import MatchConditions
 from azure.storage.blob import BlobBlock, ContentSettings, StandardBlobTier
 from azure.storage.blob.aio import BlobClient
 
-from aiostore import InvalidArgumentError, Object, WriteOptions
+from aiostore import InvalidArgumentError, Object, Pieces, WriteOptions
 
 from ._connection import Scope
 from ._errors import ADAPTER, boundary
@@ -147,9 +147,16 @@ async def commit_blocks(
 
 
 async def stage_block(
-    scope: Scope, path: str, block: str, data: bytes | memoryview, *, validate: bool, md5: bytes | None = None
+    scope: Scope,
+    path: str,
+    block: str,
+    data: bytes | memoryview | Pieces,
+    *,
+    validate: bool,
+    md5: bytes | None = None,
 ) -> None:
-    """Put Block ``block`` (plain id) of the blob at ``path``, on the fast path when there is one.
+    """Put Block ``block`` (plain id) of the blob at ``path``, on the fast path when there is one
+    (where `Pieces` go out unjoined; azure-storage-blob gets them joined).
 
     ``md5``, the digest of ``data`` when the caller has it, spares the fast path a second pass.
     """
@@ -157,7 +164,8 @@ async def stage_block(
     if fast is not None:
         await fast.put_block(scope.key(path), block, data, validate=validate, md5=md5)
     else:
-        await scope.blob(path).stage_block(block, body(data), length=len(data), validate_content=validate)
+        whole = data.join() if isinstance(data, Pieces) else data
+        await scope.blob(path).stage_block(block, body(whole), length=len(whole), validate_content=validate)
 
 
 async def write_once(scope: Scope, path: str, data: bytes | memoryview, options: WriteOptions) -> Object:

@@ -1,6 +1,8 @@
 """Streaming writes as GCS resumable upload sessions.
 
-Data is buffered and sent in chunks that are multiples of 256 KiB with
+Data is held as the caller's buffers (`PieceCollector`: large ``bytes`` chunks
+by reference, small ones joined, mutable ones copied) and sent, never joined,
+in chunks that are multiples of 256 KiB with
 ``Content-Range: bytes a-b/*``; GCS answers ``308`` with the bytes it kept, and
 anything it did not keep is sent again. The last chunk carries the total size
 and the CRC32C of everything written (``X-Goog-Hash``), so nothing becomes
@@ -22,8 +24,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from aiostore import Pieces
 from aiostore._adapter import WriteStream
 from aiostore._errors import AlreadyExistsError, ClosedError, ServiceUnavailableError
+from aiostore._http import SLICE_SIZE, BufferPayload
+from aiostore._pieces import PieceCollector, whole_bytes
 from aiostore._types import Object
 
 from ._checksums import Crc32c
@@ -69,7 +74,8 @@ class ResumableWriteStream(WriteStream):
         self._client, self._bucket, self._key, self._path = client, bucket, key, path
         self._content_type, self._fields, self._if_not_exists = content_type, fields, if_not_exists
         self._chunk, self._small_write, self._to_object = chunk_size, small_write, to_object
-        self._buffer = bytearray()
+        self._held = Pieces(())  # taken from the collector, not yet kept by GCS
+        self._pending = PieceCollector()
         self._sent = 0
         self._crc = Crc32c()
         self._uri: str | None = None
@@ -83,9 +89,10 @@ class ResumableWriteStream(WriteStream):
 
     async def write(self, data: bytes | memoryview) -> None:
         self._check_open()
-        self._crc.update(data)
-        self._buffer += data
-        if len(self._buffer) > self._chunk:
+        view = memoryview(data).cast("B")
+        self._crc.update(whole_bytes(view))
+        self._pending.add(view)
+        if self._held.nbytes + self._pending.size > self._chunk:
             await self._guarded(self._flush())
 
     async def commit(self) -> Object:
@@ -126,33 +133,43 @@ class ResumableWriteStream(WriteStream):
     async def _flush(self) -> None:
         if self._uri is None:
             self._uri = await self._start()
-        while len(self._buffer) > self._chunk:
-            chunk = bytes(self._buffer[: self._chunk])
+        buffered = self._buffered()
+        while buffered.nbytes > self._chunk:
+            chunk, _ = buffered.split(self._chunk)
             kept = await self._put(chunk, total=None)
             if not isinstance(kept, int) or kept <= self._sent:
                 raise ServiceUnavailableError("GCS made no progress on a resumable upload chunk")
-            del self._buffer[: kept - self._sent]
+            _, buffered = buffered.split(kept - self._sent)
             self._sent = kept
+        self._held = buffered
+
+    def _buffered(self) -> Pieces:
+        """Everything written and not yet kept by GCS, in order."""
+        taken = self._pending.take()
+        held, self._held = self._held, Pieces(())
+        return Pieces((*held, *taken)) if held.nbytes else taken
 
     async def _finish(self) -> Object:
+        buffered = self._buffered()
         if self._uri is None:
-            return await self._small_write(bytes(self._buffer))
+            return await self._small_write(buffered.join())
         crc = self._crc.b64()
         while True:
-            total = self._sent + len(self._buffer)
-            answer = await self._put(bytes(self._buffer), total=total, crc=crc)
+            total = self._sent + buffered.nbytes
+            answer = await self._put(buffered, total=total, crc=crc)
             if not isinstance(answer, int):
                 await self._client.check_stored_crc(self._bucket, self._key, answer, crc)
                 return self._to_object(answer)
             if answer <= self._sent:
                 raise ServiceUnavailableError("GCS did not finalize the resumable upload")
-            del self._buffer[: answer - self._sent]
+            _, buffered = buffered.split(answer - self._sent)
             self._sent = answer
 
-    async def _put(self, chunk: bytes, *, total: int | None, crc: str | None = None) -> int | dict[str, Any]:
-        """Send one chunk: the byte count kept (308) or the object resource (done)."""
-        end = self._sent + len(chunk) - 1
-        span = f"{self._sent}-{end}" if chunk else "*"
+    async def _put(self, chunk: Pieces, *, total: int | None, crc: str | None = None) -> int | dict[str, Any]:
+        """Send one chunk (its buffers unjoined): the byte count kept (308) or the
+        object resource (done)."""
+        end = self._sent + chunk.nbytes - 1
+        span = f"{self._sent}-{end}" if chunk.nbytes else "*"
         headers = {
             "Content-Range": f"bytes {span}/{'*' if total is None else total}",
             "Content-Type": self._content_type,  # fake-gcs-server takes the type from each chunk
@@ -160,7 +177,8 @@ class ResumableWriteStream(WriteStream):
         if crc is not None:
             headers["X-Goog-Hash"] = f"crc32c={crc}"
         assert self._uri is not None
-        async with await self._client.request("PUT", self._uri, headers=headers, data=chunk) as resp:
+        data = chunk.join() if chunk.nbytes <= SLICE_SIZE else BufferPayload(chunk)
+        async with await self._client.request("PUT", self._uri, headers=headers, data=data) as resp:
             if resp.status == 308:
                 return _persisted(resp.headers.get("Range"))
             answer: dict[str, Any] = await resp.json(content_type=None)
@@ -169,7 +187,8 @@ class ResumableWriteStream(WriteStream):
     async def _cancel(self) -> None:
         """Cancel the session; best effort, and finished even if the caller is cancelled."""
         uri, self._uri = self._uri, None
-        self._buffer = bytearray()
+        self._held = Pieces(())
+        self._pending.take()
         if uri is not None:
             await asyncio.shield(asyncio.ensure_future(self._delete_session(uri)))
 

@@ -7,6 +7,7 @@ own service, so a bug in the service cannot hide one in the store.
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.request
 import uuid
@@ -173,7 +174,7 @@ class GCSProxy:
             request.method,
             self.upstream + request.path_qs,
             headers=headers,
-            data=data,
+            data=io.BytesIO(data) if len(data) > 1024 * 1024 else data,  # raw bytes that large warn
             allow_redirects=False,
         ) as upstream:
             body = await upstream.read()

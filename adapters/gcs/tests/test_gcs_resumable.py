@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from aiostore import IntegrityError
 from aiostore.testing import achunks, chunks, payload
 
 CHUNK = 256 * 1024  # the chunk_size the gcs_options fixture sets
+MiB = 1024 * 1024
 GCSProxy = Any  # conftest's recording proxy (conftest modules cannot be imported)
 
 
@@ -39,6 +41,33 @@ async def test_writer_sends_256k_chunks_then_the_total(
     last = (size - 1) // CHUNK * CHUNK
     assert puts == [*expected, f"bytes {last}-{size - 1}/{size}"]
     assert "crc32c=" in gcs_proxy.calls("PUT", "/upload/")[-1].headers["X-Goog-Hash"]
+
+
+async def test_default_8mib_chunks_go_out_unjoined_without_resource_warnings(
+    gcs_proxy: GCSProxy, gcs_url: str, gcs_options: dict[str, Any]
+) -> None:
+    """With the default chunk size (8 MiB from the 8 MiB part size) each chunk is sent
+    in slices, not as one raw ``bytes`` body (aiohttp's ResourceWarning about large
+    bodies is an error here), from whole chunks, refilled buffers and small writes."""
+    options = {k: v for k, v in _via(gcs_proxy, gcs_options).items() if k != "chunk_size"}
+    scratch = bytearray(MiB)
+    expected = bytearray()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        async with aiostore.connect(gcs_url, **options) as store:
+            async with store.writer("default.bin") as writer:
+                for seed in range(9):  # 18 MiB
+                    scratch[:] = payload(MiB, seed=seed)
+                    whole, small = payload(MiB - 4099, seed=100 + seed), payload(4099, seed=200 + seed)
+                    for piece in (whole, scratch, small):
+                        await writer.write(piece)
+                        expected += piece
+            assert await store.read("default.bin") == expected
+            await store.delete("default.bin")
+    size = len(expected)
+    puts = [r.headers["Content-Range"] for r in gcs_proxy.calls("PUT", "/upload/")]
+    chunked = [f"bytes 0-{8 * MiB - 1}/*", f"bytes {8 * MiB}-{16 * MiB - 1}/*"]
+    assert puts == [*chunked, f"bytes {16 * MiB}-{size - 1}/{size}"]
 
 
 async def test_small_streamed_write_is_one_request(
