@@ -125,9 +125,11 @@ class GCSProxy:
 
     It records every request, can answer chosen requests with an error status
     (``faults``), can damage download bodies while keeping their hash headers
-    (``corrupt_media``), and can answer a JSON API call's ``fields`` projection as
-    GCS does, which the emulator ignores (``partial_responses``). It never pretends
-    to be GCS beyond that.
+    (``corrupt_media``), can answer a JSON API call's ``fields`` projection as
+    GCS does, which the emulator ignores (``partial_responses``), and can make the
+    emulator persist only part of a resumable chunk, as GCS may (``short_chunks``:
+    the first ``keep_bytes`` go upstream as a chunk of their own, so the 308 tells
+    the client to send the rest again). It never pretends to be GCS beyond that.
     """
 
     upstream: str
@@ -139,6 +141,8 @@ class GCSProxy:
     rewrite_upload: tuple[bytes, bytes] | None = None
     unfinished_rewrites: int = 0  # answer this many rewrites "done": false, as GCS does for big copies
     partial_responses: bool = False
+    short_chunks: int = 0  # forward only the first keep_bytes of this many resumable chunk PUTs
+    keep_bytes: int = 256 * 1024
 
     @staticmethod
     def fault(method: str, path: str, status: int, times: int = 1) -> Fault:
@@ -170,6 +174,9 @@ class GCSProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
         if self.rewrite_upload is not None and request.path.startswith("/upload/"):
             data = data.replace(*self.rewrite_upload)
+        if request.method == "PUT" and self.short_chunks and len(data) > self.keep_bytes:
+            self.short_chunks -= 1
+            data, headers = self._shortened(data, headers)
         async with session.request(
             request.method,
             self.upstream + request.path_qs,
@@ -186,6 +193,13 @@ class GCSProxy:
         elif self.partial_responses and "fields" in request.query and upstream.status == 200:
             body = json.dumps(project(json.loads(body), parse_fields(request.query["fields"]))).encode()
         return web.Response(status=upstream.status, body=body, headers=out)
+
+    def _shortened(self, data: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        """The first ``keep_bytes`` of a chunk, sent as a chunk of unknown total size."""
+        start = int(headers["Content-Range"].split(" ")[1].split("-")[0])
+        end = start + self.keep_bytes - 1
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-range", "x-goog-hash")}
+        return data[: self.keep_bytes], {**headers, "Content-Range": f"bytes {start}-{end}/*"}
 
     def _damage(self, body: bytes, headers: dict[str, str]) -> bytes:
         if self.drop_crc32c and "X-Goog-Hash" in headers:

@@ -70,6 +70,26 @@ async def test_default_8mib_chunks_go_out_unjoined_without_resource_warnings(
     assert puts == [*chunked, f"bytes {16 * MiB}-{size - 1}/{size}"]
 
 
+@pytest.mark.parametrize("shortened", [1, 4], ids=["first-chunk", "every-chunk"])
+async def test_bytes_gcs_did_not_keep_are_sent_again(
+    gcs_proxy: GCSProxy, gcs_url: str, gcs_options: dict[str, Any], shortened: int
+) -> None:
+    """GCS may persist only part of a chunk (its 308 says how much); the writer sends
+    the rest again from there, the final chunk included, and the object is whole."""
+    gcs_proxy.short_chunks, gcs_proxy.keep_bytes = shortened, 100_000
+    data = payload(3 * CHUNK + 7, seed=9)
+    async with aiostore.connect(gcs_url, **_via(gcs_proxy, gcs_options)) as store:
+        async with store.writer("short.bin") as writer:
+            for piece in chunks(data, 100_000):
+                await writer.write(piece)
+        assert await store.read("short.bin") == data
+        await store.delete("short.bin")
+    assert gcs_proxy.short_chunks == 0, "the proxy shortened fewer chunks than asked"
+    ranges = [r.headers["Content-Range"] for r in gcs_proxy.calls("PUT", "/upload/")]
+    starts = [int(text.split(" ")[1].split("-")[0]) for text in ranges]
+    assert 100_000 in starts, "the rest of the first chunk was not sent again from where GCS stopped"
+
+
 async def test_small_streamed_write_is_one_request(
     gcs_proxy: GCSProxy, gcs_url: str, gcs_options: dict[str, Any]
 ) -> None:
