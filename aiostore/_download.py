@@ -3,6 +3,9 @@
 The first range request also tells the object's size and ETag; the remaining
 ranges are fetched concurrently, each pinned to that ETag so that a concurrent
 overwrite gives `ConditionNotMetError` instead of bytes from two versions.
+When that first answer is the whole object with a checksum the adapter checks
+(`VerifyingStream`), its check is taken over and fed the ranges in order, so a
+byte damaged in any range is `IntegrityError`, as on a single stream.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 from ._adapter import Adapter, ReadStream
 from ._errors import ServiceUnavailableError
 from ._retry import Retrier
+from ._streams import Verifier, VerifyingStream
 
 __all__ = ["read_ranges"]
 
@@ -38,11 +42,15 @@ async def _read_all(stream: ReadStream) -> bytes:
     return b"".join(parts)
 
 
-async def _read_head(stream: ReadStream, limit: int) -> tuple[bytes, bool]:
-    """The stream's data up to a little past ``limit`` bytes; whether it ended.
+_VERIFY_SLICE = 8 * 1024 * 1024
+
+
+async def _read_head(stream: ReadStream, limit: int) -> tuple[bytes, Verifier | None, bool]:
+    """The stream's data up to a little past ``limit`` bytes, the stream's running
+    whole-object check when it is cut short (None when it has none), and whether it ended.
 
     A stream read to its end has had its whole-object checksum verified by the
-    adapter; one cut short is closed, which drops its connection.
+    adapter; one cut short hands its check over and is closed, which drops its connection.
     """
     parts: list[bytes] = []
     have = 0
@@ -51,10 +59,18 @@ async def _read_head(stream: ReadStream, limit: int) -> tuple[bytes, bool]:
             parts.append(chunk)
             have += len(chunk)
             if have > limit:
-                return b"".join(parts), False
-        return b"".join(parts), True
+                verifier = stream.take_verifier() if isinstance(stream, VerifyingStream) else None
+                return b"".join(parts), verifier, False
+        return b"".join(parts), None, True
     finally:
         await stream.aclose()
+
+
+def _verify_rest(verifier: Verifier, rest: memoryview) -> None:
+    """Feed the bytes after the head to ``verifier`` in order, then settle it."""
+    for start in range(0, rest.nbytes, _VERIFY_SLICE):
+        verifier.update(bytes(rest[start : start + _VERIFY_SLICE]))
+    verifier.finish()
 
 
 async def read_ranges(
@@ -75,12 +91,12 @@ async def read_ranges(
     rest is fetched with up to ``concurrency`` ranged requests pinned to its ETag.
     """
 
-    async def first_request() -> tuple[int | None, str | None, bytes, bool]:
+    async def first_request() -> tuple[int | None, str | None, bytes, Verifier | None, bool]:
         stream = await adapter.open_read(key, offset=offset, size=size)
-        head, ended = await _read_head(stream, 2 * part_size)
-        return stream.object.size, stream.object.etag, head, ended
+        head, verifier, ended = await _read_head(stream, 2 * part_size)
+        return stream.object.size, stream.object.etag, head, verifier, ended
 
-    total, etag, head, ended = await retrier.call(first_request, idempotent=True)
+    total, etag, head, verifier, ended = await retrier.call(first_request, idempotent=True)
     if ended:
         return head
     if total is None or etag is None:
@@ -105,6 +121,8 @@ async def read_ranges(
     async with asyncio.TaskGroup() as group:
         for start in range(offset + len(head), end, part_size):
             group.create_task(fetch(start))
+    if verifier is not None:
+        _verify_rest(verifier, view[len(head) :])
     return bytes(buffer)
 
 

@@ -153,6 +153,40 @@ async def test_whole_read_is_retried_and_verified(
             await store.delete("a.bin")
 
 
+@pytest.mark.parametrize("flipped", [False, True], ids=["clean", "flipped-range"])
+async def test_parallel_read_is_verified_across_its_ranges(
+    seaweedfs_backend: Backend, prefix: str, flipped: bool
+) -> None:
+    """A `Store.read` of more than two parts comes back as parallel ranges that no
+    checksum covers. The first answer is the whole object with its CRC32C; its check
+    carries on over the ranges, so a byte flipped in one of them is IntegrityError,
+    not wrong bytes (gap P2)."""
+    backend = seaweedfs_backend
+    data = bytes(range(253)) * (4 * KiB * 5)  # ~5 MiB, one PUT (below the 8 MiB part size)
+    async with backend.connect(backend.upstream, prefix) as writer:
+        await writer.write("a.bin", data)
+    small_parts = TransferOptions(part_size=1024 * KiB, concurrency=4)
+    async with (
+        FaultProxy(backend.upstream) as proxy,
+        backend.connect(proxy.endpoint, prefix, transfer=small_parts) as store,
+    ):
+        if flipped:
+            pinned = lambda headers: any(name.lower() == "if-match" for name in headers)  # noqa: E731
+            proxy.add(flip_byte(12345), method="GET", headers=pinned, skip=1)
+        try:
+            if flipped:
+                with pytest.raises(IntegrityError):
+                    await store.read("a.bin")
+            else:
+                assert sha(await store.read("a.bin")) == sha(data)
+        finally:
+            proxy.clear()
+            await store.delete("a.bin")
+    gets = [seen for seen in proxy.seen if seen.method == "GET"]
+    assert len(gets) >= 3, "the read did not go out as parallel ranges"
+    assert [seen.fault for seen in gets].count("flip_byte") == (1 if flipped else 0)
+
+
 async def test_resumed_read_is_still_verified(seaweedfs_backend: Backend, prefix: str) -> None:
     backend = seaweedfs_backend
     async with FaultProxy(backend.upstream) as proxy, backend.connect(proxy.endpoint, prefix) as store:
