@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ from .job import Job
 from .measure import idle_wake_cpu_us
 from .settings import REPO, Settings
 from .stats import METRICS, Record, Results
-from .targets import TargetEnv, open_target, warm_server
+from .targets import TargetEnv, mount_of, open_target, warm_server
 
 __all__ = ["WORKLOADS_BY_TARGET", "install_failures", "run"]
 
@@ -160,6 +161,37 @@ def _todo(results: Results, target: str, batch: list[str], client: str) -> list[
     ]
 
 
+class OutOfRoom(RuntimeError):
+    """The work dir (or, on tmpfs, memory) cannot take another large upload."""
+
+
+def _available_memory() -> int:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return sys.maxsize
+
+
+def check_room(settings: Settings) -> None:
+    """Stop before an upload that would fill the work dir or, on tmpfs, the memory.
+
+    A server may keep the space of deleted objects for the whole run (SeaweedFS
+    does), so the room shrinks with every repetition. Raises `OutOfRoom`.
+    """
+    need = 3 * settings.large_size + 2 * 1024**3
+    free = shutil.disk_usage(settings.work_dir).free
+    in_memory = mount_of(settings.work_dir)[1] in ("tmpfs", "ramfs")
+    memory = _available_memory() if in_memory else sys.maxsize
+    if min(free, memory) < need:
+        raise OutOfRoom(
+            f"stopped before the next upload: {free / 1024**3:.1f} GiB free in {settings.work_dir}"
+            + (f" and {memory / 1024**3:.1f} GiB of memory available" if in_memory else "")
+            + f", under {need / 1024**3:.1f} GiB; "
+            "the server keeps deleted objects' space, so use a work dir on disk or fewer repetitions"
+        )
+
+
 def _run_target(env: TargetEnv, clients: list[str], settings: Settings, results: Results) -> None:
     for rep in range(settings.repeat):
         for batch in _batches(env.name, settings):
@@ -168,6 +200,7 @@ def _run_target(env: TargetEnv, clients: list[str], settings: Settings, results:
                 if not todo:
                     continue
                 if "upload" in todo:
+                    check_room(settings)
                     warm_server(env, settings)
                 os.sync()  # no client pays for the previous one's disk writeback
                 started = time.monotonic()

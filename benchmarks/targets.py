@@ -228,15 +228,21 @@ def _open_fs(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     )
 
 
-def _mount_of(path: Path) -> str:
-    """The filesystem type under ``path`` (from /proc/mounts), for the report."""
+def mount_of(path: Path) -> tuple[str, str]:
+    """The mount point and filesystem type under ``path`` (from /proc/mounts)."""
     best = ("", "?")
     with contextlib.suppress(OSError), open("/proc/mounts", encoding="utf-8") as mounts:
         for line in mounts:
             parts = line.split()
             if len(parts) > 2 and str(path).startswith(parts[1]) and len(parts[1]) > len(best[0]):
                 best = (parts[1], parts[2])
-    return f"on {best[0] or '?'} ({best[1]})"
+    return best
+
+
+def _mount_of(path: Path) -> str:
+    """Where ``path`` lives, for the report."""
+    point, kind = mount_of(path)
+    return f"on {point or '?'} ({kind})"
 
 
 def _open_memory(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
