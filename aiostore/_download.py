@@ -121,8 +121,8 @@ async def read_ranges(
     async with asyncio.TaskGroup() as group:
         for start in range(offset + len(head), end, part_size):
             group.create_task(fetch(start))
-    if verifier is not None:
-        _verify_rest(verifier, view[len(head) :])
+    if verifier is not None:  # hashing releases the GIL: off the loop, it does not stall it
+        await asyncio.to_thread(_verify_rest, verifier, view[len(head) :])
     return bytes(buffer)
 
 
