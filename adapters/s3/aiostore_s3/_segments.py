@@ -38,7 +38,7 @@ from aiostore import (
     WriteOptions,
 )
 
-from ._checksums import upload_params
+from ._checksums import upload_params_off_loop
 from ._config import S3Config
 from ._dataplane import DataPlane
 from ._errors import ADAPTER, boundary
@@ -123,7 +123,7 @@ class SegmentOps(abc.ABC):
         return await self._upload_part(segment, index, pieces)
 
     async def _upload_part(self, segment: Segment, index: int, data: bytes | memoryview | Pieces) -> Part:
-        params = read_params(self._config) | upload_params(self._config.checksum, data)
+        params = read_params(self._config) | await upload_params_off_loop(self._config.checksum, data)
         plane = await self._plane()
         with boundary("write_segment", segment.path):
             response = await plane.upload_part(self._key(segment.path), segment.id, index + 1, data, params)
