@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 
-from ._pieces import Pieces
+from ._pieces import Pieces, buffers_of
 from ._retry import TimeoutOptions
 
 __all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body", "reads_covered"]
@@ -62,8 +62,7 @@ class BufferPayload(aiohttp.payload.Payload):
     _autoclose = True
 
     def __init__(self, data: bytes | bytearray | memoryview | Pieces) -> None:
-        buffers = data.buffers if isinstance(data, Pieces) else (data,)
-        views = tuple(memoryview(buffer).cast("B") for buffer in buffers)
+        views = tuple(memoryview(buffer).cast("B") for buffer in buffers_of(data))
         super().__init__(views, content_type=None)
         self._size = sum(view.nbytes for view in views)
 

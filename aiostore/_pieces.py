@@ -15,11 +15,49 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import asyncio
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
-__all__ = ["BY_REFERENCE", "PieceCollector", "Pieces", "whole_bytes"]
+__all__ = [
+    "BY_REFERENCE",
+    "OFF_LOOP_BYTES",
+    "PieceCollector",
+    "Pieces",
+    "buffers_of",
+    "hash_off_loop",
+    "size_of",
+    "whole_bytes",
+]
 
 BY_REFERENCE = 256 * 1024  # smaller chunks are joined into one piece: fewer, larger writes
+#: Bodies at least this large are hashed in a worker thread (`hash_off_loop`).
+OFF_LOOP_BYTES = 1024 * 1024
+
+Body = bytes | bytearray | memoryview
+B = TypeVar("B", bound="bytes | bytearray | memoryview | Pieces")
+R = TypeVar("R")
+
+
+def buffers_of(data: Body | Pieces) -> tuple[Body, ...]:
+    """The buffers holding ``data`` in order: a `Pieces`' buffers, or ``data`` itself."""
+    return data.buffers if isinstance(data, Pieces) else (data,)
+
+
+def size_of(data: Body | Pieces) -> int:
+    """The byte count of a buffer or of `Pieces`."""
+    return data.nbytes if isinstance(data, Pieces) else memoryview(data).nbytes
+
+
+async def hash_off_loop(hasher: Callable[[B], R], data: B) -> R:
+    """``hasher(data)``, in a worker thread when ``data`` is `OFF_LOOP_BYTES` or more.
+
+    hashlib releases the GIL, so an MD5 of an 8 MiB part (10-15 ms) no longer holds
+    the event loop; smaller bodies hash faster than a thread hop.
+    """
+    if size_of(data) < OFF_LOOP_BYTES:
+        return hasher(data)
+    return await asyncio.to_thread(hasher, data)
 
 
 def whole_bytes(view: memoryview) -> bytes:

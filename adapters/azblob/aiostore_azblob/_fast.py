@@ -34,6 +34,7 @@ from yarl import URL
 
 from aiostore import ClosedError, Pieces, TimeoutOptions
 from aiostore._http import BufferPayload, reads_covered
+from aiostore._pieces import size_of
 
 from ._errors import ADAPTER, AzureResponseError
 from ._sharedkey import SharedKeySigner, encode_query, http_now
@@ -144,7 +145,7 @@ class FastTransport:
         headers["x-ms-version"] = self.version
         headers["x-ms-date"] = http_now()
         headers["x-ms-client-request-id"] = f"{self._ids_prefix}{next(self._ids):08x}"
-        size = 0 if body is None else body.nbytes if isinstance(body, memoryview | Pieces) else len(body)
+        size = 0 if body is None else size_of(body)
         if body is not None:
             headers["content-length"] = str(size)
         if self._signer is not None:

@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiostore import IntegrityError, Object, ObjectType, Pieces
 from aiostore._http import http_date, read_body
+from aiostore._pieces import buffers_of, hash_off_loop
 from aiostore._types import EMPTY_METADATA
 
 from ._fast import FastTransport
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["FastPlane", "object_from_headers"]
 
 OCTET_STREAM = "application/octet-stream"
-_HASH_OFF_LOOP = 1024 * 1024  # smaller bodies hash faster than a thread hop
 _META = "x-ms-meta-"
 
 
@@ -58,16 +57,13 @@ async def _transactional_off_loop(
     so an 8 MiB block no longer holds the event loop for the 10-15 ms it takes."""
     if not validate or md5 is not None:
         return _transactional(data, validate, md5)
-    size = data.nbytes if isinstance(data, Pieces) else memoryview(data).nbytes
-    if size < _HASH_OFF_LOOP:
-        return _transactional(data, validate)
-    return _b64(await asyncio.to_thread(_md5, data))
+    return _b64(await hash_off_loop(_md5, data))
 
 
 def _md5(data: bytes | memoryview | Pieces) -> bytes:
     """The MD5 of ``data``; `Pieces` are hashed one buffer after another."""
     digest = hashlib.md5(usedforsecurity=False)
-    for buffer in data.buffers if isinstance(data, Pieces) else (data,):
+    for buffer in buffers_of(data):
         digest.update(buffer)
     return digest.digest()
 

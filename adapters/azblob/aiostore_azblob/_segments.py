@@ -38,6 +38,7 @@ from azure.storage.blob import BlobBlock, BlobProperties
 from azure.storage.blob.aio import BlobClient
 
 from aiostore import InvalidArgumentError, NotFoundError, Object, Part, Pieces, Segment, WriteOptions
+from aiostore._pieces import size_of
 
 from ._connection import Scope
 from ._errors import ADAPTER, boundary, is_status
@@ -133,7 +134,7 @@ class SegmentBook:
         validate = self._scope.config.validate_content
         with boundary("write_segment", segment.path):
             await stage_block(self._scope, segment.path, block_id(segment.id, index), data, validate=validate)
-        return Part(index=index, size=data.nbytes if isinstance(data, Pieces) else len(data))
+        return Part(index=index, size=size_of(data))
 
     async def complete(self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions) -> Object:
         blob = self._scope.blob(segment.path)

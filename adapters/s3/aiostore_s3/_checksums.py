@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Mapping
@@ -27,6 +27,7 @@ import google_crc32c
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from aiostore import IntegrityError, Pieces
+from aiostore._pieces import buffers_of, hash_off_loop
 
 from ._profiles import ChecksumName
 
@@ -84,14 +85,13 @@ _HASHES: Mapping[str, Callable[[], _Hash]] = {
     "sha1": hashlib.sha1,
     "md5": _md5,
 }
-_MD5_OFF_LOOP = 1024 * 1024  # smaller bodies hash faster than a thread hop
 _PARAMS: Mapping[str, str] = {"crc32c": "ChecksumCRC32C", "crc32": "ChecksumCRC32", "md5": "ContentMD5"}
 
 
 def digest(algorithm: str, data: Buffer | Pieces) -> str:
     """The base64 digest of ``data`` (all its pieces, in order) as S3 headers carry it."""
     hasher = _HASHES[algorithm]()
-    for buffer in data.buffers if isinstance(data, Pieces) else (data,):
+    for buffer in buffers_of(data):
         hasher.update(buffer)
     return base64.b64encode(hasher.digest()).decode("ascii")
 
@@ -102,9 +102,8 @@ async def upload_params_off_loop(algorithm: ChecksumName, data: Buffer | Pieces)
     MD5 takes 10-15 ms per 8 MiB part and hashlib releases the GIL, so the event
     loop keeps running meanwhile; the CRCs are fast enough to stay on the loop.
     """
-    size = data.nbytes if isinstance(data, Pieces) else memoryview(data).nbytes
-    if algorithm == "md5" and size >= _MD5_OFF_LOOP:
-        return await asyncio.to_thread(upload_params, algorithm, data)
+    if algorithm == "md5":
+        return await hash_off_loop(functools.partial(upload_params, algorithm), data)
     return upload_params(algorithm, data)
 
 

@@ -37,6 +37,7 @@ from aiostore import (
     ServiceUnavailableError,
     WriteOptions,
 )
+from aiostore._pieces import size_of
 
 from ._checksums import upload_params_off_loop
 from ._config import S3Config
@@ -127,7 +128,7 @@ class SegmentOps(abc.ABC):
         plane = await self._plane()
         with boundary("write_segment", segment.path):
             response = await plane.upload_part(self._key(segment.path), segment.id, index + 1, data, params)
-        size = data.nbytes if isinstance(data, Pieces) else memoryview(data).nbytes
+        size = size_of(data)
         part = Part(index=index, size=size, etag=response.get("ETag"))
         sums = {name: response[name] for name in _CHECKSUM_FIELDS if response.get(name)}
         self._uploaded.setdefault(segment.id, {})[index + 1] = _Uploaded(part, sums)
