@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
 from ._errors import UnsupportedError
+from ._gather import Gathered
 from ._pieces import Pieces
 from ._retry import TimeoutOptions
 from ._types import (
@@ -140,10 +141,10 @@ class Adapter(abc.ABC):
         """Read a range into memory; override when the adapter can do it cheaper."""
         stream = await self.open_read(path, offset=offset, size=size)
         try:
-            chunks = []
+            gathered = Gathered()
             while chunk := await stream.next_chunk():
-                chunks.append(chunk)
-            return b"".join(chunks)
+                gathered.add(chunk)
+            return gathered.value()
         finally:
             await stream.aclose()
 

@@ -6,18 +6,36 @@ overwrite gives `ConditionNotMetError` instead of bytes from two versions.
 When that first answer is the whole object with a checksum the adapter checks
 (`VerifyingStream`), its check is taken over and fed the ranges in order, so a
 byte damaged in any range is `IntegrityError`, as on a single stream.
+
+Every byte is copied once, into the buffer that becomes the result (`Presized`):
+no chunk list joined at the end, no bytearray copied into ``bytes``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from ._adapter import Adapter, ReadStream
 from ._errors import ServiceUnavailableError
+from ._gather import Gathered, Presized
 from ._retry import Retrier
 from ._streams import Verifier, VerifyingStream
+from ._types import Object
 
 __all__ = ["read_ranges"]
+
+_VERIFY_SLICE = 8 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class _Head:
+    """The first answer cut short: the result buffer, how much of it it filled, and its check."""
+
+    buffer: Presized
+    filled: int
+    etag: str
+    verifier: Verifier | None
 
 
 async def _drain(stream: ReadStream, sink: memoryview) -> int:
@@ -25,6 +43,8 @@ async def _drain(stream: ReadStream, sink: memoryview) -> int:
     filled = 0
     try:
         while chunk := await stream.next_chunk():
+            if filled + len(chunk) > sink.nbytes:
+                raise ServiceUnavailableError(f"a range answered more than the {sink.nbytes} bytes asked")
             sink[filled : filled + len(chunk)] = chunk
             filled += len(chunk)
     finally:
@@ -33,35 +53,33 @@ async def _drain(stream: ReadStream, sink: memoryview) -> int:
 
 
 async def _read_all(stream: ReadStream) -> bytes:
-    parts = []
+    gathered = Gathered()
     try:
         while chunk := await stream.next_chunk():
-            parts.append(chunk)
+            gathered.add(chunk)
     finally:
         await stream.aclose()
-    return b"".join(parts)
+    return gathered.value()
 
 
-_VERIFY_SLICE = 8 * 1024 * 1024
+async def _read_head(stream: ReadStream, sink: memoryview, limit: int) -> tuple[int, Verifier | None]:
+    """Copy the stream into ``sink`` until it holds more than ``limit`` bytes; the bytes
+    written and the stream's running whole-object check (None when it has none).
 
-
-async def _read_head(stream: ReadStream, limit: int) -> tuple[bytes, Verifier | None, bool]:
-    """The stream's data up to a little past ``limit`` bytes, the stream's running
-    whole-object check when it is cut short (None when it has none), and whether it ended.
-
-    A stream read to its end has had its whole-object checksum verified by the
-    adapter; one cut short hands its check over and is closed, which drops its connection.
+    The stream is then closed, which drops its connection. A stream that ends
+    before filling ``sink`` was cut short: a retryable error.
     """
-    parts: list[bytes] = []
-    have = 0
+    filled = 0
     try:
-        while chunk := await stream.next_chunk():
-            parts.append(chunk)
-            have += len(chunk)
-            if have > limit:
-                verifier = stream.take_verifier() if isinstance(stream, VerifyingStream) else None
-                return b"".join(parts), verifier, False
-        return b"".join(parts), None, True
+        while filled <= limit:
+            chunk = await stream.next_chunk()
+            if not chunk or filled + len(chunk) > sink.nbytes:
+                raise ServiceUnavailableError(
+                    f"the first answer ended or overran after {filled} of {sink.nbytes} bytes"
+                )
+            sink[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+        return filled, stream.take_verifier() if isinstance(stream, VerifyingStream) else None
     finally:
         await stream.aclose()
 
@@ -71,6 +89,14 @@ def _verify_rest(verifier: Verifier, rest: memoryview) -> None:
     for start in range(0, rest.nbytes, _VERIFY_SLICE):
         verifier.update(bytes(rest[start : start + _VERIFY_SLICE]))
     verifier.finish()
+
+
+def _range_length(obj: Object, offset: int, size: int | None) -> int | None:
+    """Bytes a read of ``offset``/``size`` returns from ``obj`` (None when its size is unknown)."""
+    if obj.size is None:
+        return None
+    end = obj.size if size is None else min(offset + size, obj.size)
+    return max(end - offset, 0)
 
 
 async def read_ranges(
@@ -85,30 +111,45 @@ async def read_ranges(
 ) -> bytes:
     """Read ``size`` bytes (all when None) from ``offset``.
 
-    The first request asks for the whole range, so an object that fits in two parts
-    arrives in one response, verified against its whole-object checksum. For a
-    larger one the bytes read so far are kept, that response is dropped, and the
-    rest is fetched with up to ``concurrency`` ranged requests pinned to its ETag.
+    The first request asks for the whole range, so a range that fits in two parts
+    (or whose size or ETag is unknown) arrives in that one response, verified
+    against the whole-object checksum. For a larger one, the first response fills
+    the first two parts, then is dropped, and the rest is fetched with up to
+    ``concurrency`` ranged requests pinned to its ETag.
     """
 
-    async def first_request() -> tuple[int | None, str | None, bytes, Verifier | None, bool]:
+    async def first_request() -> bytes | _Head:
         stream = await adapter.open_read(key, offset=offset, size=size)
-        head, verifier, ended = await _read_head(stream, 2 * part_size)
-        return stream.object.size, stream.object.etag, head, verifier, ended
+        length = _range_length(stream.object, offset, size)
+        etag = stream.object.etag
+        if length is None or etag is None or length <= 2 * part_size:
+            return await _read_all(stream)
+        buffer = Presized(length)
+        filled, verifier = await _read_head(stream, buffer.view, 2 * part_size)
+        return _Head(buffer, filled, etag, verifier)
 
-    total, etag, head, verifier, ended = await retrier.call(first_request, idempotent=True)
-    if ended:
-        return head
-    if total is None or etag is None:
-        return head + await _read_rest(adapter, key, offset + len(head), size, len(head), retrier)
-    end = total if size is None else min(offset + size, total)
-    buffer = bytearray(end - offset)
-    buffer[: len(head)] = head
-    view = memoryview(buffer)
+    first = await retrier.call(first_request, idempotent=True)
+    if isinstance(first, bytes):
+        return first
+    return await _read_rest(adapter, key, offset, first, part_size, concurrency, retrier)
+
+
+async def _read_rest(
+    adapter: Adapter,
+    key: str,
+    offset: int,
+    head: _Head,
+    part_size: int,
+    concurrency: int,
+    retrier: Retrier,
+) -> bytes:
+    """Fill the rest of ``head.buffer`` with ranges pinned to its ETag; verify; the bytes."""
+    view = head.buffer.view
+    end = offset + view.nbytes
     slots = asyncio.Semaphore(concurrency)
 
     async def fetch_once(start: int, length: int) -> None:
-        stream = await adapter.open_read(key, offset=start, size=length, if_match=etag)
+        stream = await adapter.open_read(key, offset=start, size=length, if_match=head.etag)
         filled = await _drain(stream, view[start - offset : start - offset + length])
         if filled != length:
             raise ServiceUnavailableError(f"range at {start} ended after {filled} of {length} bytes")
@@ -119,19 +160,8 @@ async def read_ranges(
             await retrier.call(lambda: fetch_once(start, length), idempotent=True)
 
     async with asyncio.TaskGroup() as group:
-        for start in range(offset + len(head), end, part_size):
+        for start in range(offset + head.filled, end, part_size):
             group.create_task(fetch(start))
-    if verifier is not None:  # hashing releases the GIL: off the loop, it does not stall it
-        await asyncio.to_thread(_verify_rest, verifier, view[len(head) :])
-    return bytes(buffer)
-
-
-async def _read_rest(
-    adapter: Adapter, key: str, offset: int, size: int | None, done: int, retrier: Retrier
-) -> bytes:
-    """Without an ETag to pin ranges to, read the rest as one stream."""
-    if size is not None and done >= size:
-        return b""
-    left = None if size is None else size - done
-    stream = await retrier.call(lambda: adapter.open_read(key, offset=offset, size=left), idempotent=True)
-    return await _read_all(stream)
+    if head.verifier is not None:  # hashing releases the GIL: off the loop, it does not stall it
+        await asyncio.to_thread(_verify_rest, head.verifier, view[head.filled :])
+    return head.buffer.value()

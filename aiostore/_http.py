@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 
+from ._gather import Gathered
 from ._pieces import Pieces, buffers_of
 from ._retry import TimeoutOptions
 
-__all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body", "reads_covered"]
+__all__ = ["SLICE_SIZE", "BufferPayload", "http_date", "read_body", "read_whole", "reads_covered"]
 
 #: Bytes handed to the transport per write of a request body.
 SLICE_SIZE = 1024 * 1024
@@ -91,6 +92,20 @@ async def read_body(response: aiohttp.ClientResponse) -> bytes:
     except BaseException:
         response.close()
         raise
+
+
+async def read_whole(response: aiohttp.ClientResponse) -> bytes:
+    """The whole (possibly large) body, copied once (`Gathered`), unlike ``response.read()``,
+    which holds every chunk until it joins them; a cancelled or failed read drops the connection.
+    """
+    gathered = Gathered()
+    try:
+        async for chunk in response.content.iter_any():
+            gathered.add(chunk)
+    except BaseException:
+        response.close()
+        raise
+    return gathered.value()
 
 
 def reads_covered(timeouts: TimeoutOptions | None, read_timeout: float) -> bool:

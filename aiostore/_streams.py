@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from ._adapter import ReadStream, WriteStream
 from ._errors import ClosedError, IntegrityError, InvalidArgumentError, StorageError, StorageTimeoutError
+from ._gather import Gathered
 from ._retry import Retrier
 from ._sources import check_chunk
 from ._transfer import shielded
@@ -176,10 +177,10 @@ class Reader:
         """Up to ``n`` bytes (everything left when ``n < 0``); ``b""`` at the end."""
         await self._open()
         if n < 0:
-            parts = []
+            gathered = Gathered()
             while chunk := await self._next():
-                parts.append(chunk)
-            return b"".join(parts)
+                gathered.add(chunk)
+            return gathered.value()
         chunk = await self._next()
         if len(chunk) > n:
             chunk, self._pending = chunk[:n], chunk[n:]

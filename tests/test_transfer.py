@@ -167,3 +167,57 @@ async def test_a_part_starts_as_soon_as_it_is_full() -> None:
                 seen_after_write.append(len(started))
         assert await store.read("big") == b"p" * 6000
     assert seen_after_write == [1, 2, 3, 4, 5, 6]
+
+
+class _CutShort(aiostore.ReadStream):
+    """A stream that ends after ``keep`` bytes although its object says it is larger."""
+
+    def __init__(self, inner: aiostore.ReadStream, keep: int) -> None:
+        self.object, self._inner, self._left = inner.object, inner, keep
+
+    async def next_chunk(self) -> bytes:
+        chunk = (await self._inner.next_chunk())[: self._left]
+        self._left -= len(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class ShortAnswers(SlowPartsAdapter):
+    """The first ``cuts`` answers (ranges included) end after 700 bytes."""
+
+    def __init__(self, cuts: int) -> None:
+        super().__init__()
+        self.cuts = cuts
+
+    async def open_read(
+        self, path: str, *, offset: int, size: int | None, if_match: str | None = None
+    ) -> aiostore.ReadStream:
+        stream = await super().open_read(path, offset=offset, size=size, if_match=if_match)
+        if self.cuts:
+            self.cuts -= 1
+            return _CutShort(stream, 700)
+        return stream
+
+
+@pytest.mark.parametrize("cuts", [1, 2])
+async def test_an_answer_cut_short_is_read_again(cuts: int) -> None:
+    adapter = ShortAnswers(cuts)
+    data = os.urandom(10_000)
+    retry = aiostore.RetryOptions(base_delay=0.001, max_delay=0.001)
+    transfer = TransferOptions(part_size=1000, concurrency=1)
+    async with aiostore.Store(adapter, transfer=transfer, retry=retry) as store:
+        await store.write("blob", data)
+        assert await store.read("blob") == data
+    # the cut answers, the one that fills the first 2,500 bytes, then 7,500 bytes in 1,000-byte ranges
+    assert adapter.range_requests == cuts + 1 + 8
+
+
+async def test_answers_that_stay_short_fail_as_unavailable() -> None:
+    adapter = ShortAnswers(cuts=1_000)
+    retry = aiostore.RetryOptions(attempts=3, base_delay=0.001, max_delay=0.001)
+    async with aiostore.Store(adapter, transfer=TransferOptions(part_size=1000), retry=retry) as store:
+        await store.write("blob", os.urandom(10_000))
+        with pytest.raises(aiostore.ServiceUnavailableError):
+            await store.read("blob")

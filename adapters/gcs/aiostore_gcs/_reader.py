@@ -19,6 +19,8 @@ from yarl import URL
 
 from aiostore._adapter import ReadStream
 from aiostore._errors import ConditionNotMetError, IntegrityError, InvalidOffsetError
+from aiostore._gather import Gathered
+from aiostore._http import read_whole
 from aiostore._types import Object
 
 from ._checksums import Crc32c, crc32c_b64
@@ -127,16 +129,16 @@ class GCSReadStream(ReadStream):
 
 async def read_all(stream: GCSReadStream) -> bytes:
     """Everything a stream holds; a checksum mismatch is retryable, nothing was handed out."""
-    parts = []
+    gathered = Gathered()
     try:
         while chunk := await stream.next_chunk():
-            parts.append(chunk)
+            gathered.add(chunk)
     except IntegrityError as error:
         error.retryable = True
         raise
     finally:
         await stream.aclose()
-    return b"".join(parts)
+    return gathered.value()
 
 
 def _range_header(offset: int, size: int | None) -> dict[str, str]:
@@ -244,7 +246,7 @@ async def fetch_bytes(
             await raise_for_response(response)
         total, start = _total_size(response)
         verifier = _verifier_for(response, total, start)
-        data = await response.read()
+        data = await read_whole(response)
     if verifier is not None:
         try:
             verifier.check_whole(data)

@@ -1,0 +1,85 @@
+"""Whole reads into one ``bytes``, written once into fresh memory.
+
+``b"".join(chunks)`` keeps every chunk alive until the join, so a large read
+fills two fresh buffers of its size; a ``bytearray`` filled in place and then
+copied with ``bytes(...)`` does the same. Fresh memory is paid for in page
+faults (measured here: 65,536 faults, about 0.9 s of CPU per GiB on this VM),
+which made ``Store.read`` of a large object 4-6x the CPU of streaming it.
+
+Both helpers write into an ``io.BytesIO``: each chunk is copied in as it
+arrives and can be freed at once, and on CPython ``getvalue()`` hands over the
+BytesIO's own buffer when nothing else views it, so the data lands once.
+
+Example:
+    >>> gathered = Gathered()
+    >>> for chunk in (b"ab", b"cd"):
+    ...     gathered.add(chunk)
+    >>> gathered.value()
+    b'abcd'
+"""
+
+from __future__ import annotations
+
+import io
+
+__all__ = ["Gathered", "Presized"]
+
+
+class Gathered:
+    """Chunks arriving in order; one chunk is kept as it is, more are written into one buffer."""
+
+    __slots__ = ("_first", "_sink", "nbytes")
+
+    def __init__(self) -> None:
+        self._first = b""
+        self._sink: io.BytesIO | None = None
+        self.nbytes = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Append ``chunk``; the caller may drop it afterwards."""
+        if not chunk:
+            return
+        self.nbytes += len(chunk)
+        if self._sink is not None:
+            self._sink.write(chunk)
+        elif not self._first:
+            self._first = chunk
+        else:
+            self._sink = io.BytesIO()
+            self._sink.write(self._first)
+            self._sink.write(chunk)
+            self._first = b""
+
+    def value(self) -> bytes:
+        """Everything added, as one ``bytes``; call once, at the end."""
+        if self._sink is None:
+            return self._first
+        sink, self._sink = self._sink, None
+        return sink.getvalue()
+
+
+class Presized:
+    """``size`` bytes to fill out of order through `view`, then taken once with `value`.
+
+    Example:
+        >>> buffer = Presized(4)
+        >>> buffer.view[2:4] = b"cd"
+        >>> buffer.view[0:2] = b"ab"
+        >>> buffer.value()
+        b'abcd'
+    """
+
+    __slots__ = ("_sink", "view")
+
+    def __init__(self, size: int) -> None:
+        self._sink = io.BytesIO()
+        if size:
+            self._sink.seek(size - 1)
+            self._sink.write(b"\0")  # sizes the buffer once; the zeroing faults each page in once
+        self.view = self._sink.getbuffer()
+        """Writable; slices of it must be gone before `value` (else `value` copies)."""
+
+    def value(self) -> bytes:
+        """The filled bytes; the view is released first."""
+        self.view.release()
+        return self._sink.getvalue()
