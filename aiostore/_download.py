@@ -87,7 +87,7 @@ async def _read_head(stream: ReadStream, sink: memoryview, limit: int) -> tuple[
 def _verify_rest(verifier: Verifier, rest: memoryview) -> None:
     """Feed the bytes after the head to ``verifier`` in order, then settle it."""
     for start in range(0, rest.nbytes, _VERIFY_SLICE):
-        verifier.update(bytes(rest[start : start + _VERIFY_SLICE]))
+        verifier.update(rest[start : start + _VERIFY_SLICE])
     verifier.finish()
 
 
@@ -124,7 +124,7 @@ async def read_ranges(
         etag = stream.object.etag
         if length is None or etag is None or length <= 2 * part_size:
             return await _read_all(stream)
-        buffer = Presized(length)
+        buffer = await Presized.in_steps(length)
         filled, verifier = await _read_head(stream, buffer.view, 2 * part_size)
         return _Head(buffer, filled, etag, verifier)
 

@@ -21,8 +21,8 @@ __all__ = ["Reader", "Verifier", "VerifyingStream", "Writer"]
 class Verifier(Protocol):
     """A running check of a whole object's bytes against the service's checksum."""
 
-    def update(self, chunk: bytes, /) -> None:
-        """Hash the next bytes of the object."""
+    def update(self, chunk: bytes | memoryview, /) -> None:
+        """Hash the next bytes of the object (a view only lives for the call)."""
 
     def finish(self) -> None:
         """Raise `IntegrityError` unless the bytes hashed are the object the checksum names."""

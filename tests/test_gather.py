@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
@@ -105,3 +106,29 @@ def test_presized_sizes_and_leftover_views() -> None:
     assert (type(value), value) == (bytes, b"abcdef")
     kept[:] = b"xyz"
     assert value == b"abcdef", "the value changed behind the caller's back"
+
+
+async def test_presized_in_steps_lets_the_loop_run_and_holds_one_copy() -> None:
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    await asyncio.sleep(0)
+    tracemalloc.start()
+    try:
+        buffer = await Presized.in_steps(CHUNKS * MiB, step=MiB)
+        for index, chunk in enumerate(_fresh_chunks()):
+            buffer.view[index * MiB : (index + 1) * MiB] = chunk
+        result = buffer.value()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        counter.cancel()
+    assert result == EXPECTED
+    assert turns >= CHUNKS - 1, f"the loop ran {turns} times while {CHUNKS} MiB were zeroed"
+    assert peak < len(EXPECTED) * 1.2 + 2 * MiB, f"peak {peak / MiB:.1f} MiB"

@@ -80,7 +80,7 @@ class WholeCheck:
         else:
             self._md5, self._seen = md5.copy(), len(chunk)
 
-    def update(self, chunk: bytes, /) -> None:
+    def update(self, chunk: bytes | memoryview, /) -> None:
         self._md5.update(chunk)
         self._seen += len(chunk)
 

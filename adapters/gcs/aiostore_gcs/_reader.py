@@ -43,7 +43,7 @@ class _Verifier:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._seen = 0
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         self._seen += len(chunk)
         if self._crc is not None:
             self._crc.update(chunk)
