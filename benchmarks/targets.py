@@ -97,7 +97,8 @@ def _servers() -> Any:
 
 def open_target(name: str, settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     """Start and seed ``name``; the server stops when ``stack`` closes."""
-    opener = {"s3": _open_s3, "gcs": _open_gcs, "azure": _open_azure, "fs": _open_fs, "memory": _open_memory}
+    opener = {"s3": _open_s3, "gcs": _open_gcs, "azure": _open_azure, "fs": _open_fs, "memory": _open_memory,
+              "moto": _open_moto}  # fmt: skip
     return opener[name](settings, stack)
 
 
@@ -111,8 +112,27 @@ def _open_s3(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     return env
 
 
-async def _seed_s3(env: TargetEnv, settings: Settings) -> None:
+def _open_moto(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
+    """moto's S3 server (Python, one request at a time): the S3 fast path against a slow server."""
+    s3 = stack.enter_context(_servers().moto(settings.work_dir / "servers"))
+    server = {"endpoint": s3.endpoint, "access_key": s3.access_key, "secret_key": s3.secret_key,
+              "region": s3.region, "pid": str(s3.pid), "profile": "aws"}  # fmt: skip
+    env = TargetEnv("moto", BUCKET, server, {}, "", "moto_server (S3, in memory)", 0, settings.small_count)
+    asyncio.run(_create_bucket(env, settings))
+    return env
+
+
+async def _create_bucket(env: TargetEnv, settings: Settings) -> None:
     from aiobotocore.session import get_session  # type: ignore[import-untyped]
+
+    from .clients.aiobotocore_client import client_kwargs
+
+    async with get_session().create_client("s3", **client_kwargs(_seed_job(env, settings))) as s3:
+        await s3.create_bucket(Bucket=env.bucket)
+
+
+async def _seed_s3(env: TargetEnv, settings: Settings) -> None:
+    from aiobotocore.session import get_session
 
     from .clients.aiobotocore_client import client_kwargs, multipart_upload
 

@@ -34,6 +34,7 @@ TARGET_CLIENTS = {
     "memory": ("aiostore",),
     "gcs": ("aiostore",),
     "azure": ("aiostore",),
+    "moto": ("aiostore",),
 }
 
 #: the import modules a (client, target) needs; the aiostore ones depend on the target
@@ -43,6 +44,7 @@ _AIOSTORE_MODULES = {
     "azure": "aiostore_azblob",
     "fs": "aiostore.fs",
     "memory": "aiostore.memory",
+    "moto": "aiostore_s3",
 }
 _PEER_MODULES = {
     "obstore": ("obstore",),

@@ -30,13 +30,13 @@ __all__ = ["AiostoreClient", "connect_options", "make"]
 def connect_options(job: Job) -> tuple[str, dict[str, Any]]:
     """The target string and keyword options ``aiostore.connect`` gets for ``job``."""
     server = job.server
-    if job.target == "s3":
+    if job.target in ("s3", "moto"):
         options: dict[str, Any] = {
             "endpoint": server["endpoint"],
             "access_key_id": server["access_key"],
             "secret_access_key": server["secret_key"],
             "region": server.get("region", "us-east-1"),
-            "profile": "seaweedfs",
+            "profile": server.get("profile", "seaweedfs"),
             "max_pool_connections": max(job.concurrency, job.part_concurrency),
         }
         target = f"s3://{job.bucket}"
