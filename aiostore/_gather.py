@@ -77,7 +77,7 @@ class Presized:
 
     def __init__(self, size: int, *, _sink: io.BytesIO | None = None) -> None:
         self._sink = io.BytesIO() if _sink is None else _sink
-        if size > len(self._sink.getbuffer()):
+        if size > self._sink.seek(0, io.SEEK_END):  # the buffer's current size
             self._sink.seek(size - 1)
             self._sink.write(b"\0")  # sizes the buffer; the zeroing faults each new page in once
         self.view = self._sink.getbuffer()
