@@ -32,7 +32,7 @@ from ._types import (
     WriteOptions,
 )
 
-__all__ = ["Adapter", "ReadStream", "ServiceAdapter", "WriteStream"]
+__all__ = ["Adapter", "ReadStream", "ServiceAdapter", "WriteStream", "read_to_end"]
 
 
 class ReadStream(abc.ABC):
@@ -48,6 +48,17 @@ class ReadStream(abc.ABC):
     @abc.abstractmethod
     async def aclose(self) -> None:
         """Release the connection or file; safe to call twice."""
+
+
+async def read_to_end(stream: ReadStream) -> bytes:
+    """Everything left in ``stream``, copied once into one ``bytes`` (`Gathered`); closes it."""
+    gathered = Gathered()
+    try:
+        while chunk := await stream.next_chunk():
+            gathered.add(chunk)
+    finally:
+        await stream.aclose()
+    return gathered.value()
 
 
 class WriteStream(abc.ABC):
@@ -139,14 +150,7 @@ class Adapter(abc.ABC):
     # -- optional primitives: the core falls back or raises UnsupportedError --
     async def read_bytes(self, path: str, *, offset: int, size: int | None) -> bytes:
         """Read a range into memory; override when the adapter can do it cheaper."""
-        stream = await self.open_read(path, offset=offset, size=size)
-        try:
-            gathered = Gathered()
-            while chunk := await stream.next_chunk():
-                gathered.add(chunk)
-            return gathered.value()
-        finally:
-            await stream.aclose()
+        return await read_to_end(await self.open_read(path, offset=offset, size=size))
 
     async def open_write(
         self, path: str, options: WriteOptions, *, size_hint: int | None, part_size: int, concurrency: int

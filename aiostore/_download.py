@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from ._adapter import Adapter, ReadStream
+from ._adapter import Adapter, ReadStream, read_to_end
 from ._errors import ServiceUnavailableError
-from ._gather import Gathered, Presized
+from ._gather import Presized
 from ._retry import Retrier
 from ._streams import Verifier, VerifyingStream
 from ._types import Object
@@ -50,16 +50,6 @@ async def _drain(stream: ReadStream, sink: memoryview) -> int:
     finally:
         await stream.aclose()
     return filled
-
-
-async def _read_all(stream: ReadStream) -> bytes:
-    gathered = Gathered()
-    try:
-        while chunk := await stream.next_chunk():
-            gathered.add(chunk)
-    finally:
-        await stream.aclose()
-    return gathered.value()
 
 
 async def _read_head(stream: ReadStream, sink: memoryview, limit: int) -> tuple[int, Verifier | None]:
@@ -123,7 +113,7 @@ async def read_ranges(
         length = _range_length(stream.object, offset, size)
         etag = stream.object.etag
         if length is None or etag is None or length <= 2 * part_size:
-            return await _read_all(stream)
+            return await read_to_end(stream)
         buffer = await Presized.in_steps(length)
         filled, verifier = await _read_head(stream, buffer.view, 2 * part_size)
         return _Head(buffer, filled, etag, verifier)

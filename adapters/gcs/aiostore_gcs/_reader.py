@@ -17,9 +17,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from yarl import URL
 
-from aiostore._adapter import ReadStream
+from aiostore._adapter import ReadStream, read_to_end
 from aiostore._errors import ConditionNotMetError, IntegrityError, InvalidOffsetError
-from aiostore._gather import Gathered
 from aiostore._http import read_whole
 from aiostore._types import Object
 
@@ -129,16 +128,11 @@ class GCSReadStream(ReadStream):
 
 async def read_all(stream: GCSReadStream) -> bytes:
     """Everything a stream holds; a checksum mismatch is retryable, nothing was handed out."""
-    gathered = Gathered()
     try:
-        while chunk := await stream.next_chunk():
-            gathered.add(chunk)
+        return await read_to_end(stream)
     except IntegrityError as error:
         error.retryable = True
         raise
-    finally:
-        await stream.aclose()
-    return gathered.value()
 
 
 def _range_header(offset: int, size: int | None) -> dict[str, str]:
