@@ -91,8 +91,10 @@ class Adapter(abc.ABC):
     limits: Limits = Limits()
     #: Set by the store before `open`; HTTP adapters apply ``timeouts.connect``.
     timeouts: TimeoutOptions = TimeoutOptions()
-    #: Remote adapters set this so large ``Store.read`` calls fetch ranges in parallel.
-    parallel_reads: ClassVar[bool] = False
+    #: Whether a large ``Store.read`` fetches ranges in parallel unless
+    #: ``TransferOptions.parallel_reads`` says otherwise; needs ``if_match_read``.
+    #: An adapter may settle it in `open` (read after it).
+    parallel_reads: bool = False
     #: Adapters that send a part from several buffers set this and implement
     #: `write_segment_pieces`; the core then never joins a part for them.
     writes_pieces: ClassVar[bool] = False
@@ -130,6 +132,19 @@ class Adapter(abc.ABC):
         ``offset == object size`` reads nothing; past the end is `InvalidOffsetError`.
         ``if_match`` pins the etag: a changed object gives `ConditionNotMetError`.
         """
+
+    async def open_covered_read(
+        self, path: str, *, offset: int, size: int | None, if_match: str
+    ) -> ReadStream:
+        """`open_read` of a range pinned to ``if_match`` whose bytes the caller checks
+        against the whole object's checksum, taken over from an earlier stream of the
+        same version (a parallel read's ranges, a resumed read).
+
+        An adapter may skip a per-request check that would only repeat that one, such
+        as Azure's transactional MD5, which also caps a GET at 4 MiB. By default this
+        is `open_read`.
+        """
+        return await self.open_read(path, offset=offset, size=size, if_match=if_match)
 
     @abc.abstractmethod
     async def write_once(self, path: str, data: bytes | memoryview, options: WriteOptions) -> Object:

@@ -62,7 +62,7 @@ class Store(WritingMixin, SegmentsMixin):
         _check_range(offset, size, "read", path)
         try:
             await self._lifecycle.ensure_open()
-            if self._adapter.parallel_reads:
+            if self._reads_in_parallel():
                 return await read_ranges(
                     self._adapter,
                     key,
@@ -79,15 +79,26 @@ class Store(WritingMixin, SegmentsMixin):
             self._fill(error, "read", path)
             raise
 
+    def _reads_in_parallel(self) -> bool:
+        """Whether ``read`` fetches large objects as parallel ranges: the transfer
+        options decide, else the adapter's default; ranges need ETag-pinned reads."""
+        chosen = self._transfer.parallel_reads
+        parallel = self._adapter.parallel_reads if chosen is None else chosen
+        return parallel and self._adapter.capabilities.if_match_read
+
     def reader(self, path: str, *, offset: int = 0, size: int | None = None) -> Reader:
         """A streaming reader: ``async with store.reader(p) as r: async for chunk in r``."""
         key = self._key(path, "read")
         _check_range(offset, size, "read", path)
 
-        async def open_stream(consumed: int, etag: str | None) -> ReadStream:
+        async def open_stream(consumed: int, etag: str | None, covered: bool) -> ReadStream:
             await self._lifecycle.ensure_open()
             left = None if size is None else size - consumed
-            stream = await self._adapter.open_read(key, offset=offset + consumed, size=left, if_match=etag)
+            start = offset + consumed
+            if covered and etag is not None:  # the carried check covers the rest
+                stream = await self._adapter.open_covered_read(key, offset=start, size=left, if_match=etag)
+            else:
+                stream = await self._adapter.open_read(key, offset=start, size=left, if_match=etag)
             if self._scope:
                 stream.object = self._unscope(stream.object)
             return stream

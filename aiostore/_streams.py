@@ -60,12 +60,13 @@ class Reader:
 
     def __init__(
         self,
-        opener: Callable[[int, str | None], Awaitable[ReadStream]],
+        opener: Callable[[int, str | None, bool], Awaitable[ReadStream]],
         on_error: Callable[[StorageError], None],
         *,
         retrier: Retrier,
         resumable: bool,
     ) -> None:
+        # opener(bytes consumed, ETag to pin or None, whether a carried check covers the rest)
         self._opener = opener
         self._on_error = on_error
         self._retrier = retrier
@@ -94,7 +95,7 @@ class Reader:
     async def _open(self) -> None:
         if self._stream is None and not self._closed:
             try:
-                self._stream = await self._retrier.call(lambda: self._opener(0, None), idempotent=True)
+                self._stream = await self._retrier.call(lambda: self._opener(0, None, False), idempotent=True)
             except StorageError as error:
                 self._on_error(error)
                 raise
@@ -161,8 +162,9 @@ class Reader:
         if taken is not None:  # else keep the one carried from an earlier stream, if any
             self._verifier = taken
         await stream.aclose()
-        consumed = self._consumed
-        self._stream = await self._retrier.call(lambda: self._opener(consumed, etag), idempotent=True)
+        consumed, covered = self._consumed, self._verifier is not None
+        reopen = lambda: self._opener(consumed, etag, covered)  # noqa: E731
+        self._stream = await self._retrier.call(reopen, idempotent=True)
         return True
 
     def __aiter__(self) -> AsyncIterator[bytes]:

@@ -37,6 +37,9 @@ class TransferOptions:
         concurrency: parts in flight at once for one upload.
         chunk_size: bytes per chunk handed out by streaming reads.
         cleanup_timeout: seconds a shielded abort may take after a failure.
+        parallel_reads: whether ``Store.read`` of more than two parts fetches the rest
+            as ``concurrency`` parallel ranges pinned to the first answer's ETag;
+            None takes the adapter's default (on for S3 and Azure, off for GCS).
 
     Example:
         >>> aiostore.connect("memory://", transfer=TransferOptions(part_size=16 * MiB))
@@ -46,6 +49,7 @@ class TransferOptions:
     concurrency: int = 8
     chunk_size: int = MiB
     cleanup_timeout: float = 30.0
+    parallel_reads: bool | None = None
 
     def __post_init__(self) -> None:
         if self.part_size is not None and self.part_size < 1:

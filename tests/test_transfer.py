@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
-from typing import ClassVar
 
 import pytest
 
@@ -21,7 +20,7 @@ MiB = 1024 * 1024
 class SlowPartsAdapter(MemoryAdapter):
     """Memory adapter whose parts take a while, recording how many overlap."""
 
-    parallel_reads: ClassVar[bool] = True
+    parallel_reads = True
 
     def __init__(self) -> None:
         super().__init__(chunk_size=500)
@@ -221,3 +220,25 @@ async def test_answers_that_stay_short_fail_as_unavailable() -> None:
         await store.write("blob", os.urandom(10_000))
         with pytest.raises(aiostore.ServiceUnavailableError):
             await store.read("blob")
+
+
+class ChangesMidRead(SlowPartsAdapter):
+    """The object is replaced as soon as the first pinned range is asked for."""
+
+    async def open_read(
+        self, path: str, *, offset: int, size: int | None, if_match: str | None = None
+    ) -> aiostore.ReadStream:
+        if if_match is not None and self.range_requests == 1:
+            await self.write_once(path, b"replaced", aiostore.WriteOptions())
+        return await super().open_read(path, offset=offset, size=size, if_match=if_match)
+
+
+async def test_a_range_that_fails_raises_its_own_error_not_a_group() -> None:
+    """The ranges run in a task group; what leaves ``read`` is the range's
+    `ConditionNotMetError`, which ``except StorageError`` catches, not an ExceptionGroup."""
+    adapter = ChangesMidRead()
+    async with aiostore.Store(adapter, transfer=TransferOptions(part_size=1000)) as store:
+        await store.write("blob", os.urandom(10_000))
+        with pytest.raises(aiostore.ConditionNotMetError) as caught:
+            await store.read("blob")
+        assert caught.value.path == "blob"

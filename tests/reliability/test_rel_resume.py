@@ -79,8 +79,9 @@ def _reader(pieces: list[tuple[bytes, int | None]]) -> Reader:
     """A reader whose n-th open serves ``pieces[n]``: (bytes served, bytes before it breaks)."""
     opened: list[int] = []
 
-    async def opener(consumed: int, etag: str | None) -> ReadStream:
+    async def opener(consumed: int, etag: str | None, covered: bool) -> ReadStream:
         assert (etag is None) == (not opened), "resumes are pinned to the first answer's ETag"
+        assert covered == bool(opened), "a resume is covered by the check carried from the first stream"
         served, breaks_after = pieces[len(opened)]
         opened.append(consumed)
         return _Scripted(served, consumed, breaks_after)
@@ -117,7 +118,8 @@ async def test_a_stream_without_a_check_still_resumes() -> None:
     class Unchecked(_Scripted):
         take_verifier = None  # type: ignore[assignment]  # not a VerifyingStream
 
-    async def opener(consumed: int, etag: str | None) -> ReadStream:
+    async def opener(consumed: int, etag: str | None, covered: bool) -> ReadStream:
+        assert not covered, "no check was carried: the resumed range must bring its own"
         return Unchecked(DATA, consumed, 2 * CHUNK if etag is None else None)
 
     retrier = Retrier(RetryOptions(attempts=3, base_delay=0.0), TimeoutOptions())

@@ -100,6 +100,8 @@ class AzblobAdapter(Adapter):
 
     async def open(self) -> None:
         await self._connection.open(self.timeouts.connect, self.timeouts)
+        # parallel ranges on the fast path, which streams them; the SDK reads each whole
+        self.parallel_reads = self._scope.fast is not None
 
     async def aclose(self) -> None:
         if self._owner:
@@ -114,6 +116,13 @@ class AzblobAdapter(Adapter):
         self, path: str, *, offset: int, size: int | None, if_match: str | None = None
     ) -> ReadStream:
         return await _reading.open_read(self._scope, path, offset, size, if_match)
+
+    async def open_covered_read(
+        self, path: str, *, offset: int, size: int | None, if_match: str
+    ) -> ReadStream:
+        """A range the caller checks against the blob's stored MD5: no transactional
+        MD5 per GET, so no 4 MiB cap (a parallel read's 8 MiB ranges are one GET each)."""
+        return await _reading.open_read(self._scope, path, offset, size, if_match, covered=True)
 
     async def write_once(self, path: str, data: bytes | memoryview, options: WriteOptions) -> Object:
         return await _writing.write_once(self._scope, path, data, options)

@@ -22,8 +22,10 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+
 from aiostore import IntegrityError, Object, ObjectType, Pieces
-from aiostore._http import http_date, read_body
+from aiostore._http import http_date, read_body, read_whole
 from aiostore._pieces import buffers_of, hash_off_loop
 from aiostore._types import EMPTY_METADATA
 
@@ -37,6 +39,13 @@ __all__ = ["FastPlane", "object_from_headers"]
 
 OCTET_STREAM = "application/octet-stream"
 _META = "x-ms-meta-"
+
+
+def _range_headers(offset: int, length: int, if_match: str | None) -> dict[str, str]:
+    headers = {"x-ms-range": f"bytes={offset}-{offset + length - 1}"}
+    if if_match:
+        headers["if-match"] = if_match
+    return headers
 
 
 def _b64(digest: bytes) -> str:
@@ -187,13 +196,11 @@ class FastPlane:
         With ``validate`` the range must be at most 4 MiB (the service refuses
         ``x-ms-range-get-content-md5`` on longer ones).
         """
-        headers = {"x-ms-range": f"bytes={offset}-{offset + length - 1}"}
+        headers = _range_headers(offset, length, if_match)
         if validate:
             headers["x-ms-range-get-content-md5"] = "true"
-        if if_match:
-            headers["if-match"] = if_match
         response = await self._transport.send("GET", self._path(key), [], headers)
-        body = await read_body(response)
+        body = await read_whole(response)
         answer = response.headers
         expected = answer.get("Content-MD5") if validate else None
         if not expected:
@@ -203,6 +210,14 @@ class FastPlane:
         if got != expected:
             raise _mismatch(expected, got)
         return answer, body, md5
+
+    async def open_get(
+        self, key: str, offset: int, length: int, if_match: str | None
+    ) -> aiohttp.ClientResponse:
+        """Get Blob of ``[offset, offset + length)`` without a transactional MD5, its body
+        left unread: the caller reads it piece by piece, then releases the response."""
+        headers = _range_headers(offset, length, if_match)
+        return await self._transport.send("GET", self._path(key), [], headers)
 
     async def head(self, key: str, if_match: str | None) -> Mapping[str, str]:
         """Get Blob Properties: the answer's headers."""

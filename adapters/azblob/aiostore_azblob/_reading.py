@@ -17,6 +17,9 @@ What is checked, and when:
   transactional Content-MD5 on each GET and checks it before handing the chunk
   out (``validate_content``). The service gives one only for ranges of at most
   4 MiB, so those GETs are at most `MAX_CHUNK` bytes.
+* A covered read (`open_covered_read`: a parallel read's later ranges, a resumed
+  read) is checked by the caller, which carries the running MD5 of a whole read
+  over it: its GETs ask for no transactional MD5 and are ``chunk_size`` long.
 
 Chunks after the first carry ``If-Match`` with the first ETag, so a blob replaced
 mid-read gives `ConditionNotMetError`, never a mix. On the fast path
@@ -26,6 +29,7 @@ mid-read gives `ConditionNotMetError`, never a mix. On the fast path
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +53,12 @@ from ._fastplane import object_from_headers, total_size
 if TYPE_CHECKING:
     from _hashlib import HASH
 
-__all__ = ["BlobReadStream", "WholeCheck", "open_read"]
+    import aiohttp
+
+__all__ = ["PIECE", "BlobReadStream", "WholeCheck", "open_read"]
+
+#: Bytes per chunk handed out of a GET that is streamed (no transactional MD5 to check first).
+PIECE = 1024 * 1024
 
 
 def _pin(etag: str | None) -> dict[str, Any]:
@@ -96,7 +105,12 @@ class WholeCheck:
 
 
 class BlobReadStream(ReadStream):
-    """Chunks of ``[start, end)`` of one blob version; see the module docstring for the checks."""
+    """Chunks of ``[start, end)`` of one blob version; see the module docstring for the checks.
+
+    A GET with a transactional MD5 (or through the SDK) is read whole and checked
+    before it goes out; one without, on the fast path, is handed out as it arrives,
+    `PIECE` bytes at a time, so no GET's body is held whole.
+    """
 
     def __init__(
         self, scope: Scope, path: str, obj: Object, *, start: int, end: int, expected_md5: str | None
@@ -108,12 +122,20 @@ class BlobReadStream(ReadStream):
         self._pos = start
         self._end = end
         self._pending: bytes | None = None
+        self._body: aiohttp.ClientResponse | None = None  # a GET being streamed
+        self._body_left = 0
         whole = start == 0 and end == obj.size
         self._check = WholeCheck(path, expected_md5, end) if expected_md5 and whole else None
         # checked end to end: the later ranges need no transactional MD5 (nor its 4 MiB cap)
         self._transactional = scope.config.validate_content and self._check is None
         chunk_size = scope.config.chunk_size
         self._range = min(chunk_size, MAX_CHUNK) if self._transactional else chunk_size
+
+    def leave_checks_to_caller(self) -> None:
+        """The caller checks these bytes against the whole blob's MD5 (a covered read):
+        the later GETs ask for no transactional MD5 and may be ``chunk_size`` long."""
+        self._transactional = False
+        self._range = self._scope.config.chunk_size
 
     def take_verifier(self) -> WholeCheck | None:
         """Hand the running whole-blob check to the core's `Reader` for a resumed read."""
@@ -146,30 +168,83 @@ class BlobReadStream(ReadStream):
         """
         self._pending = self._take(first, md5)
 
+    def stream(self, response: aiohttp.ClientResponse) -> None:
+        """Hand out ``response``'s body (a GET without a transactional MD5) as it arrives."""
+        self._body = response
+        self._body_left = response.content_length or 0
+        if not self._body_left:  # an empty answer inside the range would never end the read
+            self._end_body()
+            self._take(b"")
+
     async def next_chunk(self) -> bytes:
-        if self._pending is not None:
-            chunk, self._pending = self._pending, None
-            return chunk
-        if not self._open or self._pos >= self._end:
-            return b""
+        while True:
+            if self._pending is not None:
+                chunk, self._pending = self._pending, None
+                return chunk
+            if self._body is not None:
+                return self._take(await self._next_piece())
+            if not self._open or self._pos >= self._end:
+                return b""
+            await self._fetch()
+
+    async def _fetch(self) -> None:
+        """Send the next GET: streamed on the fast path without a transactional MD5,
+        else read whole (and checked) into ``_pending``."""
         length = min(self._range, self._end - self._pos)
         validate = self._transactional
         fast = self._scope.fast
         with boundary("read", self._path):
             if fast is not None:
-                _, chunk, _ = await fast.get(
-                    self._scope.key(self._path), self._pos, length, self.object.etag, validate=validate
+                key = self._scope.key(self._path)
+                if not validate:
+                    self.stream(await fast.open_get(key, self._pos, length, self.object.etag))
+                    return
+                _, chunk, _ = await fast.get(key, self._pos, length, self.object.etag, validate=True)
+            else:
+                downloader = await self._scope.blob(self._path).download_blob(
+                    offset=self._pos, length=length, validate_content=validate, **_pin(self.object.etag)
                 )
-                return self._take(chunk)
-            downloader = await self._scope.blob(self._path).download_blob(
-                offset=self._pos, length=length, validate_content=validate, **_pin(self.object.etag)
-            )
-            chunk = await downloader.readall()
-        return self._take(chunk)
+                chunk = await downloader.readall()
+        self._pending = self._take(chunk)
+
+    async def _next_piece(self) -> bytes:
+        """The next piece of the GET being streamed; at its end, the connection goes back
+        to the pool. A body cut short is a retryable error, never a short read."""
+        body = self._body
+        assert body is not None
+        want = min(PIECE, self._body_left)
+        try:
+            with boundary("read", self._path):
+                piece = await body.content.readexactly(want)
+        except asyncio.IncompleteReadError as exc:
+            self._drop_body()
+            raise ServiceUnavailableError(
+                f"an answer ended {want - len(exc.partial)} bytes early, after offset {self._pos}",
+                op="read", path=self._path, adapter=ADAPTER,
+            ) from exc  # fmt: skip
+        except BaseException:
+            self._drop_body()
+            raise
+        self._body_left -= want
+        if not self._body_left:
+            self._end_body()
+        return piece
+
+    def _end_body(self) -> None:
+        body, self._body = self._body, None
+        if body is not None:
+            body.release()
+
+    def _drop_body(self) -> None:
+        """Close the connection of a GET not read to its end (it cannot be reused)."""
+        body, self._body = self._body, None
+        if body is not None:
+            body.close()
 
     async def aclose(self) -> None:
         self._open = False
         self._pending = None
+        self._drop_body()
 
 
 async def _empty(
@@ -188,14 +263,15 @@ async def _empty(
 
 
 async def open_read(
-    scope: Scope, path: str, offset: int, size: int | None, if_match: str | None
+    scope: Scope, path: str, offset: int, size: int | None, if_match: str | None, *, covered: bool = False
 ) -> ReadStream:
     """Fetch the first chunk (so a missing blob or a bad offset fails here) and wrap it.
 
     Azure answers 416 for a range starting at the blob's size; the properties then
-    tell an empty read at the end from an offset past it.
+    tell an empty read at the end from an offset past it. ``covered``: the caller
+    checks these bytes against the stored MD5, so no GET asks for a transactional one.
     """
-    validate = scope.config.validate_content
+    validate = scope.config.validate_content and not covered
     # the stored MD5 is not known yet: the first range keeps its transactional MD5 (and cap)
     first = min(scope.config.chunk_size, MAX_CHUNK) if validate else scope.config.chunk_size
     length = first if size is None else min(size, first)
@@ -206,7 +282,10 @@ async def open_read(
             return empty
         for _ in range(2):  # a second try only if the blob grew between the 416 and the stat
             try:
-                return await _first(scope, path, offset, size, length, if_match, validate)
+                opened = await _first(scope, path, offset, size, length, if_match, validate)
+                if covered:
+                    opened.leave_checks_to_caller()
+                return opened
             except Exception as exc:
                 if not is_status(exc, 416):
                     raise
@@ -232,6 +311,8 @@ async def _first(
 ) -> BlobReadStream:
     """The stream with its first chunk fetched (Get Blob raises 416 at or past the end)."""
     fast = scope.fast
+    if fast is not None and not validate:
+        return await _first_streamed(scope, path, offset, size, length, if_match)
     if fast is not None:
         key = scope.key(path)
         headers, first, md5 = await fast.get(key, offset, length, if_match, validate=validate)
@@ -244,6 +325,25 @@ async def _first(
     total = _total_size(downloader.properties)
     obj = scope.object(scope.key(path), downloader.properties, size=total)
     return _stream(scope, path, obj, total, offset, size, first)
+
+
+async def _first_streamed(
+    scope: Scope, path: str, offset: int, size: int | None, length: int, if_match: str | None
+) -> BlobReadStream:
+    """The stream reading its first GET (no transactional MD5) as the body arrives."""
+    assert scope.fast is not None
+    key = scope.key(path)
+    response = await scope.fast.open_get(key, offset, length, if_match)
+    try:
+        obj = object_from_headers(path, key, response.headers)
+        total = total_size(response.headers)
+        end = total if size is None else min(total, offset + size)
+        stream = BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
+        stream.stream(response)
+    except BaseException:
+        response.close()
+        raise
+    return stream
 
 
 def _stream(

@@ -2,7 +2,8 @@
 
 A whole read of a blob with a stored MD5 is checked end to end against it: only
 its first ranged GET asks for a transactional MD5, the later ranges are
-``chunk_size`` bytes without one. Partial reads and blobs without a stored MD5
+``chunk_size`` bytes without one. So are the ranges that carry that check on: a
+parallel read's, a resumed read's. Partial reads and blobs without a stored MD5
 keep a transactional MD5 on every GET, at most 4 MiB each. Requests go through
 the fault proxy, which records them and damages the ones a test picks.
 """
@@ -43,15 +44,17 @@ def prefix(az: Store) -> str:
 
 @contextlib.asynccontextmanager
 async def proxied(
-    server: AzureServer, container: str, prefix: str, **options: Any
+    server: AzureServer, container: str, prefix: str, *, part_size: int = 2 * SIZE, **options: Any
 ) -> AsyncIterator[tuple[FaultProxy, Store]]:
     """A store on ``prefix`` whose requests go through a fault proxy: ``chunk_size`` is
-    `CHUNK`, and a write of `DATA` is one request (so the blob gets a stored MD5)."""
+    `CHUNK`, and by default a write of `DATA` is one request (so the blob gets a
+    stored MD5) and so is its ``read``; a smaller ``part_size`` makes ``read`` fetch
+    parallel ranges, on the SDK too (where they are off unless asked for)."""
     async with FaultProxy(server.endpoint) as proxy:
         conn = server.connection_string.replace(server.endpoint, f"{proxy.endpoint}/{DEV_ACCOUNT}")
         async with aiostore.connect(
             f"azblob://{container}/{prefix}", connection_string=conn, chunk_size=CHUNK,
-            transfer=TransferOptions(part_size=2 * SIZE), **options,
+            transfer=TransferOptions(part_size=part_size, concurrency=4, parallel_reads=True), **options,
         ) as store:  # fmt: skip
             yield proxy, store
 
@@ -130,7 +133,9 @@ async def test_a_wrong_stored_md5_fails_a_whole_read_before_its_last_chunk(
         handed: list[bytes] = []
         with pytest.raises(IntegrityError, match="stored MD5"):
             await read_into(store, "wrong.bin", handed)
-        assert sum(map(len, handed)) == 10 * MiB  # the last range never went out
+        # the last chunk never went out: the fast path streams GETs a `PIECE` at a time
+        # (the last one is the 5 bytes after 13 MiB), the SDK hands out each GET whole
+        assert sum(map(len, handed)) == (SIZE - 5 if fast_path else 10 * MiB)
         with pytest.raises(IntegrityError):
             await store.read("wrong.bin")
         assert await store.read("wrong.bin", offset=3) == DATA[3:]  # ranges are not covered
@@ -170,7 +175,33 @@ async def test_a_resumed_whole_read_keeps_the_check(
             assert b"".join(handed) == DATA
         assert proxy.injected["reset_after"] == 1
     resumed = gets(proxy, "resume.bin")[2:]  # after the first range and the broken one
-    assert resumed[0] == (4 * MiB, 4 * MiB, True)
+    assert resumed[0] == (4 * MiB, CHUNK, False)  # the carried check covers it
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "sdk"])
+@pytest.mark.parametrize("flipped", [False, True], ids=["clean", "flipped"])
+async def test_a_parallel_read_carries_the_whole_check_over_its_ranges(
+    azurite_server: AzureServer, container_name: str, prefix: str, fast_path: bool, flipped: bool
+) -> None:
+    """``read`` of more than two parts: the first answer fills the head and hands its
+    running MD5 over; the later ranges, one GET of a part each, ask for no
+    transactional MD5, and a byte damaged in one of them fails the whole check."""
+    async with proxied(azurite_server, container_name, prefix) as (_, writer):
+        await writer.write("par.bin", DATA)  # one Put Blob: the blob gets a stored MD5
+    options = {"fast_path": fast_path, "part_size": 2 * MiB}
+    async with proxied(azurite_server, container_name, prefix, **options) as (proxy, store):
+        if flipped:
+            proxy.add(flip_byte(123), method="GET", path="par.bin", skip=2)  # the first parallel range
+            with pytest.raises(IntegrityError, match="stored MD5"):
+                await store.read("par.bin")
+            assert proxy.injected["flip_byte"] == 1
+        else:
+            assert await store.read("par.bin") == DATA
+    head = [(0, 4 * MiB, True), (4 * MiB, CHUNK, False)]  # read until past two parts
+    # the fast path streams the second GET and drops it a piece past 4 MiB
+    ranges_from = 5 * MiB if fast_path else 10 * MiB
+    ranges = [(start, min(2 * MiB, SIZE - start), False) for start in range(ranges_from, SIZE, 2 * MiB)]
+    assert sorted(gets(proxy, "par.bin")) == head + ranges
 
 
 async def test_a_staged_block_is_sent_with_the_md5_it_is_given(

@@ -62,7 +62,7 @@ class S3Adapter(SegmentOps, Adapter):
     """
 
     name: ClassVar[str] = "s3"
-    parallel_reads: ClassVar[bool] = True
+    parallel_reads = True
     writes_pieces: ClassVar[bool] = True
     limits = Limits(
         min_segment_size=5 * MiB,
