@@ -95,6 +95,10 @@ class Adapter(abc.ABC):
     #: ``TransferOptions.parallel_reads`` says otherwise; needs ``if_match_read``.
     #: An adapter may settle it in `open` (read after it).
     parallel_reads: bool = False
+    #: Adapters that keep an object's MD5 (to check whole reads against) set this: the
+    #: core's uploader then hashes the parts in order and completes with
+    #: `complete_segment_with_md5`.
+    stores_content_md5: bool = False
     #: Adapters that send a part from several buffers set this and implement
     #: `write_segment_pieces`; the core then never joins a part for them.
     writes_pieces: ClassVar[bool] = False
@@ -211,6 +215,13 @@ class Adapter(abc.ABC):
     ) -> Object:
         """Join the parts in index order (all uploaded parts when ``parts`` is None)."""
         raise self._unsupported("complete_segment")
+
+    async def complete_segment_with_md5(
+        self, segment: Segment, parts: Sequence[Part], options: WriteOptions, content_md5: bytes
+    ) -> Object:
+        """`complete_segment`, storing ``content_md5`` (the raw MD5 of the whole object,
+        parts joined) as the object's MD5; called only when `stores_content_md5` is set."""
+        return await self.complete_segment(segment, parts, options)
 
     async def abort_segment(self, segment: Segment) -> None:
         """Discard the upload and every part; aborting twice succeeds."""

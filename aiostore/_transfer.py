@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ._adapter import Adapter, WriteStream
+from ._digest import OrderedMD5
 from ._errors import InvalidArgumentError
 from ._pieces import PieceCollector, Pieces
 from ._retry import Retrier
@@ -153,6 +154,7 @@ class SegmentedWrite(WriteStream):
         self._parts: list[Part] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._failure: BaseException | None = None
+        self._md5 = OrderedMD5() if adapter.stores_content_md5 else None
 
     async def write(self, data: bytes | memoryview) -> None:
         self._raise_failure()
@@ -183,6 +185,12 @@ class SegmentedWrite(WriteStream):
         self._raise_failure()
         parts = sorted(self._parts, key=lambda part: part.index)
         segment = self._segment
+        if self._md5 is not None:
+            md5 = await self._md5.value()
+            return await self._retrier.call(
+                lambda: self._adapter.complete_segment_with_md5(segment, parts, self._options, md5),
+                idempotent=False,
+            )
         return await self._retrier.call(
             lambda: self._adapter.complete_segment(segment, parts, self._options), idempotent=False
         )
@@ -191,6 +199,8 @@ class SegmentedWrite(WriteStream):
         tasks = set(self._tasks)
         for task in tasks:
             task.cancel()
+        if self._md5 is not None:
+            self._md5.cancel()
         segment, self._segment = self._segment, None
         self._pending.take()
 
@@ -216,7 +226,8 @@ class SegmentedWrite(WriteStream):
             self._slots.release()
             self._raise_failure()
         index, self._next_index = self._next_index, self._next_index + 1
-        task = asyncio.create_task(self._upload(self._segment, index, data))
+        hashed = self._md5.add(data) if self._md5 is not None else None
+        task = asyncio.create_task(self._upload(self._segment, index, data, hashed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         # let the part start sending now: a producer that never awaits anything else
@@ -224,9 +235,13 @@ class SegmentedWrite(WriteStream):
         # part leaves, and the connection would idle meanwhile
         await asyncio.sleep(0)
 
-    async def _upload(self, segment: Segment, index: int, data: Pieces | bytes) -> None:
+    async def _upload(
+        self, segment: Segment, index: int, data: Pieces | bytes, hashed: asyncio.Task[None] | None
+    ) -> None:
         try:
             part = await self._retrier.call(lambda: self._send(segment, index, data), idempotent=True)
+            if hashed is not None:  # the slot, and with it the part's memory, is held until hashed
+                await hashed
             self._parts.append(part)
             await self._progress.add(len(data))
         except asyncio.CancelledError:

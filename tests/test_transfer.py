@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import pytest
 
 import aiostore
+import aiostore._digest
 from aiostore import Limits, TransferOptions
 from aiostore._transfer import choose_part_size
 from aiostore.memory import MemoryAdapter
@@ -242,3 +245,74 @@ async def test_a_range_that_fails_raises_its_own_error_not_a_group() -> None:
         with pytest.raises(aiostore.ConditionNotMetError) as caught:
             await store.read("blob")
         assert caught.value.path == "blob"
+
+
+class HashedParts(SlowPartsAdapter):
+    """Parts finish out of order; the MD5 handed to the commit is recorded."""
+
+    stores_content_md5 = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.md5: bytes | None = None
+
+    async def write_segment(
+        self, segment: aiostore.Segment, index: int, data: bytes | memoryview
+    ) -> aiostore.Part:
+        await asyncio.sleep(0.002 * (7 - index % 7))  # later parts tend to finish first
+        return await super().write_segment(segment, index, data)
+
+    async def complete_segment_with_md5(
+        self,
+        segment: aiostore.Segment,
+        parts: Sequence[aiostore.Part],
+        options: aiostore.WriteOptions,
+        content_md5: bytes,
+    ) -> aiostore.Object:
+        self.md5 = content_md5
+        return await self.complete_segment(segment, parts, options)
+
+
+@pytest.mark.parametrize("source", ["bytes", "unsized-stream"])
+async def test_an_adapter_that_stores_md5s_gets_the_whole_objects_md5(source: str) -> None:
+    adapter = HashedParts()
+    data = os.urandom(40_000 + 123)
+    body = data if source == "bytes" else chunks(data, 777)
+    async with aiostore.Store(adapter, transfer=TransferOptions(part_size=1000, concurrency=4)) as store:
+        await store.write("big", body)
+        assert await store.read("big") == data
+    assert adapter.md5 == hashlib.md5(data).digest()
+    assert 1 < adapter.peak_in_flight <= 4
+
+
+class FailingPart(HashedParts):
+    """Part 2 is refused: its upload ends without waiting for its hash."""
+
+    async def write_segment(
+        self, segment: aiostore.Segment, index: int, data: bytes | memoryview
+    ) -> aiostore.Part:
+        if index == 2:
+            raise aiostore.PermissionDeniedError("refused")
+        return await super().write_segment(segment, index, data)
+
+
+async def test_an_aborted_upload_stops_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashing slower than the upload, and a part refused: the upload aborts while
+    parts still wait for their turn to be hashed, and those waits are cancelled
+    rather than left running after the write has failed."""
+    hash_part = aiostore._digest._update
+
+    def slow_hash(md5: Any, data: Any) -> None:
+        time.sleep(0.02)
+        hash_part(md5, data)
+
+    monkeypatch.setattr(aiostore._digest, "_update", slow_hash)
+    adapter = FailingPart()
+    async with aiostore.Store(adapter, transfer=TransferOptions(part_size=1000, concurrency=4)) as store:
+        with pytest.raises(aiostore.PermissionDeniedError):
+            await store.write("big", os.urandom(9_000))
+        pending = [task for task in asyncio.all_tasks() if "_hash_after" in repr(task.get_coro())]
+        await asyncio.sleep(0)  # let the cancelled ones finish
+        assert all(task.done() for task in pending), "an aborted upload left MD5 tasks running"
+        assert not await store.exists("big")
+    assert adapter.md5 is None

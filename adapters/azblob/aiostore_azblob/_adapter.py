@@ -75,6 +75,7 @@ class AzblobAdapter(Adapter):
         self._segments = SegmentBook(self._scope)
         self._batch_refused = False
         self.capabilities = dataclasses.replace(_CAPABILITIES, reach=config.signing_key is not None)
+        self.stores_content_md5 = config.store_md5
 
     @classmethod
     def from_options(cls, **options: Any) -> AzblobAdapter:
@@ -213,6 +214,11 @@ class AzblobAdapter(Adapter):
         self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions
     ) -> Object:
         return await self._segments.complete(segment, parts, options)
+
+    async def complete_segment_with_md5(
+        self, segment: Segment, parts: Sequence[Part], options: WriteOptions, content_md5: bytes
+    ) -> Object:
+        return await self._segments.complete(segment, parts, options, content_md5=content_md5)
 
     async def abort_segment(self, segment: Segment) -> None:
         await self._segments.abort(segment)

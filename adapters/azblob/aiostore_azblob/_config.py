@@ -101,6 +101,10 @@ class AzblobConfig:
         fast_path: send Put Blob, Put Block, Get Blob, Get Blob Properties and
             Delete Blob signed here through the shared session (shared key, SAS or
             anonymous credentials); ``False`` keeps every call on the SDK.
+        store_md5: give a blob the core's uploader commits from blocks its MD5
+            (hashed in order while the blocks go out), as single writes always
+            do, so its whole reads are checked end to end; ``False`` saves that
+            MD5 pass (1.7 CPU s/GiB on the benchmark VM).
     """
 
     name: str = ""
@@ -116,6 +120,7 @@ class AzblobConfig:
     chunk_size: int = DEFAULT_CHUNK
     copy_timeout: float = 600.0
     fast_path: bool = True
+    store_md5: bool = True
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> AzblobConfig:
@@ -130,6 +135,7 @@ class AzblobConfig:
         values["work_dir"] = clean_work_dir(values.get("work_dir", ""))
         values["validate_content"] = _as_bool(values.get("validate_content", True), "validate_content")
         values["fast_path"] = _as_bool(values.get("fast_path", True), "fast_path")
+        values["store_md5"] = _as_bool(values.get("store_md5", True), "store_md5")
         chunk = _as_number(values.get("chunk_size", DEFAULT_CHUNK), "chunk_size", 1, _CHUNK_LIMIT)
         values["chunk_size"] = int(chunk)
         values["copy_timeout"] = _as_number(values.get("copy_timeout", 600.0), "copy_timeout", 0.001, 86400)

@@ -128,14 +128,20 @@ class BlobReadStream(ReadStream):
         self._check = WholeCheck(path, expected_md5, end) if expected_md5 and whole else None
         # checked end to end: the later ranges need no transactional MD5 (nor its 4 MiB cap)
         self._transactional = scope.config.validate_content and self._check is None
-        chunk_size = scope.config.chunk_size
-        self._range = min(chunk_size, MAX_CHUNK) if self._transactional else chunk_size
+        self._range = self._range_size()
+
+    def _range_size(self) -> int:
+        """Bytes per GET: ``chunk_size``, at most 4 MiB with a transactional MD5, and on
+        the SDK path, which reads each GET whole (the SDK's own default chunk)."""
+        chunk_size = self._scope.config.chunk_size
+        capped = self._transactional or self._scope.fast is None
+        return min(chunk_size, MAX_CHUNK) if capped else chunk_size
 
     def leave_checks_to_caller(self) -> None:
         """The caller checks these bytes against the whole blob's MD5 (a covered read):
         the later GETs ask for no transactional MD5 and may be ``chunk_size`` long."""
         self._transactional = False
-        self._range = self._scope.config.chunk_size
+        self._range = self._range_size()
 
     def take_verifier(self) -> WholeCheck | None:
         """Hand the running whole-blob check to the core's `Reader` for a resumed read."""
@@ -273,7 +279,8 @@ async def open_read(
     """
     validate = scope.config.validate_content and not covered
     # the stored MD5 is not known yet: the first range keeps its transactional MD5 (and cap)
-    first = min(scope.config.chunk_size, MAX_CHUNK) if validate else scope.config.chunk_size
+    capped = validate or scope.fast is None
+    first = min(scope.config.chunk_size, MAX_CHUNK) if capped else scope.config.chunk_size
     length = first if size is None else min(size, first)
     with boundary("read", path):
         if size == 0:

@@ -136,16 +136,27 @@ class SegmentBook:
             await stage_block(self._scope, segment.path, block_id(segment.id, index), data, validate=validate)
         return Part(index=index, size=size_of(data))
 
-    async def complete(self, segment: Segment, parts: Sequence[Part] | None, options: WriteOptions) -> Object:
+    async def complete(
+        self,
+        segment: Segment,
+        parts: Sequence[Part] | None,
+        options: WriteOptions,
+        *,
+        content_md5: bytes | None = None,
+    ) -> Object:
+        """Commit the upload's blocks in index order; ``content_md5`` (the MD5 of the
+        joined parts) becomes the blob's stored MD5. Azure does not check it against
+        the blocks: the caller hashed exactly the bytes it staged."""
         blob = self._scope.blob(segment.path)
         with boundary("complete_segment", segment.path):
             state = await self._uploads(blob)
             sizes = self._committable(segment, state, parts)
             merged = self._merged(segment.id, options)
             ids = [block_id(segment.id, index) for index in sizes]
-            result = await commit_blocks(blob, ids, merged, upload_kwargs(merged))
+            result = await commit_blocks(blob, ids, merged, upload_kwargs(merged, content_md5))
         self._options.pop(segment.id, None)
-        return self._scope.written(segment.path, sum(sizes.values()), result, merged, None)
+        md5 = content_md5.hex() if content_md5 is not None else None
+        return self._scope.written(segment.path, sum(sizes.values()), result, merged, md5)
 
     def _committable(self, segment: Segment, state: _Upload, parts: Sequence[Part] | None) -> dict[int, int]:
         if segment.id not in state.live():

@@ -63,7 +63,7 @@ def gets(proxy: FaultProxy, name: str) -> list[tuple[int, int, bool]]:
     """(first byte, length, asked for a transactional MD5) of each Get Blob of ``name``."""
     found = []
     for seen in proxy.seen:
-        if seen.method == "GET" and seen.path.endswith("/" + name):
+        if seen.method == "GET" and seen.path.endswith("/" + name) and "comp" not in seen.query:
             first, last = seen.headers["x-ms-range"].removeprefix("bytes=").split("-")
             found.append((int(first), int(last) - int(first) + 1, seen.headers.get(RANGE_MD5) == "true"))
     return found
@@ -96,11 +96,11 @@ async def test_a_whole_read_with_a_stored_md5_asks_for_one_transactional_md5(
         assert written.content_md5 == hashlib.md5(DATA).hexdigest()
         chunks = await read_chunks(store, "whole.bin")
     assert b"".join(chunks) == DATA
-    assert gets(proxy, "whole.bin") == [
-        (0, 4 * MiB, True),
-        (4 * MiB, CHUNK, False),
-        (10 * MiB, SIZE - 10 * MiB, False),
-    ]
+    if fast_path:
+        later = [(4 * MiB, CHUNK, False), (10 * MiB, SIZE - 10 * MiB, False)]
+    else:  # the SDK reads each GET whole: 4 MiB at most, its own default chunk
+        later = [(4 * MiB, 4 * MiB, False), (8 * MiB, 4 * MiB, False), (12 * MiB, SIZE - 12 * MiB, False)]
+    assert gets(proxy, "whole.bin") == [(0, 4 * MiB, True), *later]
 
 
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "sdk"])
@@ -134,8 +134,8 @@ async def test_a_wrong_stored_md5_fails_a_whole_read_before_its_last_chunk(
         with pytest.raises(IntegrityError, match="stored MD5"):
             await read_into(store, "wrong.bin", handed)
         # the last chunk never went out: the fast path streams GETs a `PIECE` at a time
-        # (the last one is the 5 bytes after 13 MiB), the SDK hands out each GET whole
-        assert sum(map(len, handed)) == (SIZE - 5 if fast_path else 10 * MiB)
+        # (the last one is the 5 bytes after 13 MiB), the SDK hands out each 4 MiB GET whole
+        assert sum(map(len, handed)) == (SIZE - 5 if fast_path else 12 * MiB)
         with pytest.raises(IntegrityError):
             await store.read("wrong.bin")
         assert await store.read("wrong.bin", offset=3) == DATA[3:]  # ranges are not covered
@@ -197,9 +197,10 @@ async def test_a_parallel_read_carries_the_whole_check_over_its_ranges(
             assert proxy.injected["flip_byte"] == 1
         else:
             assert await store.read("par.bin") == DATA
-    head = [(0, 4 * MiB, True), (4 * MiB, CHUNK, False)]  # read until past two parts
-    # the fast path streams the second GET and drops it a piece past 4 MiB
-    ranges_from = 5 * MiB if fast_path else 10 * MiB
+    # read until past two parts: the fast path streams the second GET and drops it a
+    # piece past 4 MiB; the SDK reads it whole, 4 MiB at most
+    head = [(0, 4 * MiB, True), (4 * MiB, CHUNK if fast_path else 4 * MiB, False)]
+    ranges_from = 5 * MiB if fast_path else 8 * MiB
     ranges = [(start, min(2 * MiB, SIZE - start), False) for start in range(ranges_from, SIZE, 2 * MiB)]
     assert sorted(gets(proxy, "par.bin")) == head + ranges
 
@@ -218,3 +219,24 @@ async def test_a_staged_block_is_sent_with_the_md5_it_is_given(
     [put_block] = [seen for seen in proxy.seen if seen.method == "PUT" and seen.query.get("comp") == "block"]
     assert written.content_md5 is not None
     assert base64.b64decode(put_block.headers["Content-MD5"]).hex() == written.content_md5
+
+
+@pytest.mark.parametrize("store_md5", [True, False])
+async def test_a_blob_committed_from_blocks_gets_its_md5(
+    azurite_server: AzureServer, container_name: str, prefix: str, store_md5: bool
+) -> None:
+    """The uploader hashes the blocks in order and commits the MD5 with the block list
+    (``store_md5``), so a whole read of the blob is checked end to end: one
+    transactional MD5 on the first GET, none after."""
+    options = {"part_size": 4 * MiB, "store_md5": store_md5}
+    async with proxied(azurite_server, container_name, prefix, **options) as (proxy, store):
+        written = await store.write("blocks.bin", DATA)
+        stored = (await store.stat("blocks.bin")).content_md5
+        async with store.reader("blocks.bin") as reader:
+            assert await reader.read() == DATA
+    puts = [seen for seen in proxy.seen if seen.method == "PUT" and seen.query.get("comp") == "block"]
+    assert len(puts) >= 4, "the write went out as blocks"
+    expected = hashlib.md5(DATA).hexdigest() if store_md5 else None
+    assert (written.content_md5, stored) == (expected, expected)
+    checked = [md5 for _, _, md5 in gets(proxy, "blocks.bin")]
+    assert checked == ([True, False, False] if store_md5 else [True, True, True, True])
