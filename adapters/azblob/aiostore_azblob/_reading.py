@@ -181,6 +181,12 @@ class BlobReadStream(ReadStream):
         if not self._body_left:  # an empty answer inside the range would never end the read
             self._end_body()
             self._take(b"")
+        if self._body_left > self._end - self._pos:
+            self._drop_body()
+            raise ServiceUnavailableError(
+                f"{self._body_left} bytes answered at offset {self._pos}, past the read's end {self._end}",
+                op="read", path=self._path, adapter=ADAPTER,
+            )  # fmt: skip
 
     async def next_chunk(self) -> bytes:
         while True:
