@@ -49,6 +49,9 @@ class S3Options(TypedDict, total=False):
             here through aiohttp (default True); False sends everything through aiobotocore.
         verify_etag: check a whole read against a single-part object's MD5 ETag when
             the answer carries no ``x-amz-checksum-*``; the profile's by default.
+        full_object_checksum: multipart uploads with a CRC checksum ask for a
+            ``FULL_OBJECT`` checksum, which whole reads are checked against; the
+            profile's by default (on for ``seaweedfs``).
     """
 
     name: str
@@ -72,6 +75,7 @@ class S3Options(TypedDict, total=False):
     anonymous: bool
     fast_path: bool
     verify_etag: bool
+    full_object_checksum: bool
 
 
 _SSE_ALIASES = {
@@ -109,6 +113,7 @@ class S3Config:
     anonymous: bool = False
     fast_path: bool = True
     verify_etag: bool = False
+    full_object_checksum: bool = False
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
@@ -216,6 +221,7 @@ def parse_options(options: Mapping[str, Any], *, need_bucket: bool = True) -> S3
         anonymous=_flag(get("anonymous", False)),
         fast_path=_flag(get("fast_path", True)),
         verify_etag=_flag(get("verify_etag", profile.etag_md5)),
+        full_object_checksum=_flag(get("full_object_checksum", profile.full_object)),
     )  # fmt: skip
 
 

@@ -67,6 +67,7 @@ _HEADERS: Mapping[str, str] = {
     "ChecksumCRC32C": "x-amz-checksum-crc32c",
     "ChecksumCRC32": "x-amz-checksum-crc32",
     "ChecksumAlgorithm": "x-amz-checksum-algorithm",
+    "ChecksumType": "x-amz-checksum-type",
     "ContentMD5": "content-md5",
 }
 _ANSWER_CHECKSUMS = {"ChecksumCRC32C": "x-amz-checksum-crc32c", "ChecksumCRC32": "x-amz-checksum-crc32"}

@@ -58,6 +58,11 @@ class Profile:
         etag_md5: a single-part object's ETag is the hex MD5 of its bytes (except
             under SSE-KMS or SSE-C), so a whole read without ``x-amz-checksum-*``
             is checked against it.
+        full_object: multipart uploads with a CRC checksum declare the
+            ``FULL_OBJECT`` checksum type: the service combines the parts' CRCs into
+            the CRC of the whole object, which whole reads are then checked against
+            (a ``COMPOSITE`` checksum describes the parts and checks nothing).
+            On only where it was seen to give the right value.
     """
 
     name: str
@@ -71,6 +76,7 @@ class Profile:
     source: str
     region_in_host: str | None = None
     etag_md5: bool = False
+    full_object: bool = False
 
     def region_for(self, endpoint: str | None) -> str | None:
         """The region named by ``endpoint``'s host, when this profile knows where to look."""
@@ -94,7 +100,7 @@ _TABLE = (
     _profile(
         name="seaweedfs", addressing_style="path", region="us-east-1", checksum="crc32c", checksum_mode=True,
         delete_md5=False, conditional_write=True, endpoint="http://<host>:8333",
-        source="https://github.com/seaweedfs/seaweedfs/wiki/Amazon-S3-API", etag_md5=True,
+        source="https://github.com/seaweedfs/seaweedfs/wiki/Amazon-S3-API", etag_md5=True, full_object=True,
     ),
     _profile(
         name="minio", addressing_style="path", region="us-east-1", checksum="crc32c", checksum_mode=True,

@@ -103,6 +103,8 @@ class SegmentOps(abc.ABC):
         params = write_params(self._config, options, op="init_segment")
         if checksums and (algorithm := self._crc()) is not None:
             params["ChecksumAlgorithm"] = algorithm
+            if self._config.full_object_checksum:  # a CRC of the whole object, not of the parts
+                params["ChecksumType"] = "FULL_OBJECT"
         plane = await self._plane()
         with boundary("init_segment", path):
             upload_id = await plane.create_upload(self._key(path), params)

@@ -9,6 +9,7 @@ import random
 from typing import Any
 
 import aiohttp
+import google_crc32c
 import pytest
 import yarl
 from aiostore_s3 import S3Adapter
@@ -16,7 +17,7 @@ from aiostore_s3._dataplane import BotoPlane, S3ReadStream
 from aiostore_s3._errors import boundary
 
 import aiostore
-from aiostore.testing.faults import FaultProxy
+from aiostore.testing.faults import FaultProxy, flip_byte
 
 MiB = 1024 * 1024
 
@@ -343,3 +344,48 @@ async def test_parts_sent_unjoined_carry_checksums_the_server_checks(
         assert await store.read("mixed.bin") == bytes(expected)
         assert (await store.stat("mixed.bin")).size == len(expected)
         await store.delete("mixed.bin")
+
+
+@pytest.mark.parametrize("full_object", [True, False], ids=["full-object", "composite"])
+@pytest.mark.parametrize("how", ["read", "reader"])
+async def test_a_multipart_object_is_verified_by_its_full_object_crc(
+    seaweedfs_options: dict[str, Any], seaweedfs_bucket: str, full_object: bool, how: str
+) -> None:
+    """Multipart uploads declare a FULL_OBJECT CRC32C (the seaweedfs profile's
+    ``full_object_checksum``): SeaweedFS combines the parts' CRCs into the CRC of
+    the whole object, so a byte flipped on the way back fails a whole read, in
+    parallel ranges or in one stream. A COMPOSITE checksum describes only the
+    parts: the same flip came back as wrong bytes."""
+    data = _data(12 * MiB + 7, 9)
+    expected = base64.b64encode(google_crc32c.value(data).to_bytes(4, "big")).decode()
+    options = seaweedfs_options | {"full_object_checksum": full_object}
+    small_parts = aiostore.TransferOptions(part_size=5 * MiB, concurrency=4)
+    async with FaultProxy(seaweedfs_options["endpoint"]) as proxy:
+        endpoint = {"endpoint": proxy.endpoint}
+        async with aiostore.connect(
+            "s3", name=seaweedfs_bucket, work_dir="fullcrc/", transfer=small_parts, **options | endpoint
+        ) as store:
+            await store.write("mp.bin", data)
+            head = await (await _adapter(store)._client()).head_object(
+                Bucket=seaweedfs_bucket, Key="fullcrc/mp.bin", ChecksumMode="ENABLED"
+            )
+            proxy.add(flip_byte(4321), method="GET", path="mp.bin", times=None)
+            try:
+                if full_object:
+                    with pytest.raises(aiostore.IntegrityError):
+                        await _read_whole(store, how)
+                else:
+                    assert await _read_whole(store, how) != data  # what the composite let through
+            finally:
+                proxy.clear()
+                await store.delete("", recursive=True)
+    assert head["ChecksumType"] == ("FULL_OBJECT" if full_object else "COMPOSITE")
+    assert (head["ChecksumCRC32C"] == expected) == full_object
+    assert proxy.injected["flip_byte"] >= 1
+
+
+async def _read_whole(store: aiostore.Store, how: str) -> bytes:
+    if how == "read":
+        return await store.read("mp.bin")
+    async with store.reader("mp.bin") as reader:
+        return await reader.read()
