@@ -58,19 +58,35 @@ class _Crc32c:
         self._value = 0
 
     def update(self, data: Buffer, /) -> None:
-        # the C extension takes bytes only: a view of a whole bytes object is used as is
-        self._value = int(google_crc32c.extend(self._value, as_bytes(data)))
+        # the C extension takes bytes only: a view of a whole bytes object is used as is;
+        # any other buffer goes through small copies, which reuse the same heap memory
+        # (one 8 MiB copy of a parallel read's buffer was fresh memory: 0.6 CPU s/GiB)
+        value = self._value
+        if isinstance(data, bytes) or (isinstance(data, memoryview) and _whole_bytes(data)):
+            value = google_crc32c.extend(value, as_bytes(data))
+        else:
+            view = memoryview(data).cast("B")
+            for start in range(0, view.nbytes, _COPY_SLICE):
+                value = google_crc32c.extend(value, bytes(view[start : start + _COPY_SLICE]))
+        self._value = int(value)
 
     def digest(self) -> bytes:
         return self._value.to_bytes(4, "big")
+
+
+_COPY_SLICE = 64 * 1024
+
+
+def _whole_bytes(view: memoryview) -> bool:
+    return isinstance(view.obj, bytes) and view.nbytes == len(view.obj)
 
 
 def as_bytes(data: Buffer) -> bytes:
     """``data`` as bytes, without a copy when it is (a whole view of) a bytes object."""
     if isinstance(data, bytes):
         return data
-    if isinstance(data, memoryview) and isinstance(data.obj, bytes) and data.nbytes == len(data.obj):
-        return data.obj
+    if isinstance(data, memoryview) and _whole_bytes(data):
+        return data.obj  # type: ignore[return-value]  # _whole_bytes checked it
     return bytes(data)
 
 
