@@ -110,7 +110,13 @@ class _InOrderCheck:
             self._wake.clear()
             ready = self._ready
             if ready > self._checked:
-                await asyncio.to_thread(_feed, self._verifier, self._view[self._checked : ready])
+                span = self._view[self._checked : ready]
+                try:
+                    await asyncio.to_thread(_feed, self._verifier, span)
+                finally:
+                    # the worker may still hold its arguments: a view left exported would
+                    # make the result's getvalue() copy the whole buffer (2x the memory)
+                    span.release()
                 self._checked = ready
         self._verifier.finish()
 
