@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 import time
-import tracemalloc
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ import aiostore._digest
 from aiostore import Limits, TransferOptions
 from aiostore._transfer import choose_part_size
 from aiostore.memory import MemoryAdapter
+from aiostore.testing import traced_peak
 
 MiB = 1024 * 1024
 
@@ -388,12 +388,7 @@ async def test_a_checked_parallel_read_holds_one_copy_while_hashing_threads_ling
     transfer = TransferOptions(part_size=512 * 1024, concurrency=4)
     async with aiostore.Store(adapter, transfer=transfer) as store:
         await store.write("blob", data)
-        tracemalloc.start()
-        try:
-            got = await store.read("blob")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        got, peak = await traced_peak(store.read("blob"))
     assert got == data
     assert lingering, "the ranges were not checked in worker threads"
     assert peak < 1.5 * len(data), f"reading 6 MiB allocated up to {peak / MiB:.1f} MiB at once"

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         read_stream,
         segment_size,
         segments,
+        traced_peak,
         write_many,
     )
 
@@ -88,6 +89,7 @@ __all__ = [
     "read_stream",
     "segment_size",
     "segments",
+    "traced_peak",
     "write_many",
 ]
 

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import io
 import random
+import tracemalloc
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -26,11 +27,26 @@ __all__ = [
     "read_stream",
     "segment_size",
     "segments",
+    "traced_peak",
     "write_many",
 ]
 
 KiB = 1024
 MiB = 1024 * KiB
+
+
+async def traced_peak(awaitable: Awaitable[bytes]) -> tuple[bytes, int]:
+    """``awaitable``'s bytes and the peak of the memory Python allocated while it ran.
+
+    Example:
+        >>> data, peak = await traced_peak(store.read("large.bin"))
+    """
+    tracemalloc.start()
+    try:
+        result = await awaitable
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def payload(size: int, seed: int = 0) -> bytes:

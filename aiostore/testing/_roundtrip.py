@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tracemalloc
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from aiostore import NotFoundError, Store
 
 from ._fixtures import Fixtures
-from ._helpers import AsyncFile, KiB, MiB, achunks, chunks, digest, payload, read_stream
+from ._helpers import AsyncFile, KiB, MiB, achunks, chunks, digest, payload, read_stream, traced_peak
 
 __all__ = ["RoundTripTests"]
 
@@ -63,12 +62,7 @@ class RoundTripTests(Fixtures):
         no buffer copied again into ``bytes`` (a second copy doubled its CPU and peak memory)."""
         data = payload(24 * MiB, seed=24)
         await s.write("large.bin", data)
-        tracemalloc.start()
-        try:
-            got = await s.read("large.bin")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        got, peak = await traced_peak(s.read("large.bin"))
         assert digest(got) == digest(data)
         assert peak < 1.5 * len(data), f"reading 24 MiB allocated up to {peak / MiB:.1f} MiB at once"
         await s.delete("large.bin")

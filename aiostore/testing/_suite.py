@@ -62,6 +62,7 @@ from ._helpers import (  # noqa: E402
     read_stream,
     segment_size,
     segments,
+    traced_peak,
     write_many,
 )
 from ._listing import ListingTests  # noqa: E402
@@ -104,6 +105,7 @@ __all__ = [
     "read_stream",
     "segment_size",
     "segments",
+    "traced_peak",
     "write_many",
 ]
 
