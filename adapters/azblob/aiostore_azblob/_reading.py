@@ -329,15 +329,21 @@ async def _first(
     if fast is not None:
         key = scope.key(path)
         headers, first, md5 = await fast.get(key, offset, length, if_match, validate=validate)
-        obj = object_from_headers(path, key, headers)
-        return _stream(scope, path, obj, total_size(headers), offset, size, first, md5)
+        stream = _stream(
+            scope, path, object_from_headers(path, key, headers), total_size(headers), offset, size
+        )
+        stream.prime(first, md5)
+        return stream
     downloader = await scope.blob(path).download_blob(
         offset=offset, length=length, validate_content=validate, **_pin(if_match)
     )
     first = await downloader.readall()
     total = _total_size(downloader.properties)
-    obj = scope.object(scope.key(path), downloader.properties, size=total)
-    return _stream(scope, path, obj, total, offset, size, first)
+    stream = _stream(
+        scope, path, scope.object(scope.key(path), downloader.properties, size=total), total, offset, size
+    )
+    stream.prime(first)
+    return stream
 
 
 async def _first_streamed(
@@ -349,9 +355,7 @@ async def _first_streamed(
     response = await scope.fast.open_get(key, offset, length, if_match)
     try:
         obj = object_from_headers(path, key, response.headers)
-        total = total_size(response.headers)
-        end = total if size is None else min(total, offset + size)
-        stream = BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
+        stream = _stream(scope, path, obj, total_size(response.headers), offset, size)
         stream.stream(response)
     except BaseException:
         response.close()
@@ -360,16 +364,9 @@ async def _first_streamed(
 
 
 def _stream(
-    scope: Scope,
-    path: str,
-    obj: Object,
-    total: int,
-    offset: int,
-    size: int | None,
-    first: bytes,
-    md5: HASH | None = None,
+    scope: Scope, path: str, obj: Object, total: int, offset: int, size: int | None
 ) -> BlobReadStream:
+    """A stream of ``size`` bytes (to the end when None) from ``offset`` of a blob of
+    ``total`` bytes, its first GET still to be handed to it (`prime` or `stream`)."""
     end = total if size is None else min(total, offset + size)
-    stream = BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
-    stream.prime(first, md5)
-    return stream
+    return BlobReadStream(scope, path, obj, start=offset, end=end, expected_md5=obj.content_md5)
