@@ -23,7 +23,7 @@ CHUNK = MiB  # bytes per chunk handed to or taken from every client in large tra
 TARGETS = ("s3", "fs", "memory", "gcs", "azure", "moto")
 #: what runs without ``--only``: ``moto`` is a control for the paced comparison (opt-in)
 DEFAULT_TARGETS = ("s3", "fs", "memory", "gcs", "azure")
-WORKLOADS = ("small", "paced", "upload", "download", "list")
+WORKLOADS = ("small", "paced", "counted", "upload", "download", "list")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Job:
         target: ``s3``, ``gcs``, ``azure`` (a server), ``fs`` (a local directory), ``memory``,
             or ``moto`` (S3 on moto's server: a control, see `benchmarks.paced`).
         client: a name from `benchmarks.clients.CLIENTS`.
-        workloads: among ``small``, ``paced``, ``upload``, ``download`` and ``list``, run in this order.
+        workloads: among ``small``, ``paced``, ``counted``, ``upload``, ``download`` and ``list``,
+            run in this order.
         server: what a client needs (endpoint, access_key, secret_key, region,
             connection_string); empty for fs and memory.
         bucket: the bucket or container; for fs the root directory.
@@ -44,6 +45,7 @@ class Job:
         part_size, part_concurrency: multipart settings given to every client that has them.
         list_prefixes: prefix -> number of keys seeded there, listed in this order.
         pace_count, pace_ops: paced small ops: objects per op kind, requests started per second.
+        counted_count: small ops counted under callgrind: objects per op kind.
         options: extra keyword options for ``aiostore.connect`` (strings).
     """
 
@@ -63,6 +65,7 @@ class Job:
     list_prefixes: dict[str, int] = field(default_factory=dict)
     pace_count: int = 0
     pace_ops: float = 0.0
+    counted_count: int = 0
     options: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:

@@ -18,10 +18,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from .clients import TARGET_CLIENTS, missing_modules
+from .counted import OUT_ENV, valgrind_command
 from .job import Job
 from .measure import idle_wake_cpu_us
 from .settings import REPO, Settings
@@ -34,12 +37,12 @@ __all__ = ["WORKLOADS_BY_TARGET", "install_failures", "run"]
 #: allocator kept from an earlier phase would hide part of a later phase's RSS growth,
 #: and a streamed download leaves the least behind.
 WORKLOADS_BY_TARGET = {
-    "s3": ("download", "upload", "small", "paced", "list"),
-    "gcs": ("download", "upload", "small", "paced", "list"),
-    "azure": ("download", "upload", "small", "paced", "list"),
+    "s3": ("download", "upload", "small", "paced", "list", "counted"),
+    "gcs": ("download", "upload", "small", "paced", "list", "counted"),
+    "azure": ("download", "upload", "small", "paced", "list", "counted"),
     "fs": ("download", "upload", "small"),
     "memory": ("small",),
-    "moto": ("small", "paced"),
+    "moto": ("small", "paced", "counted"),
 }
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 #: pip distribution names behind each import name, to find install failures
@@ -91,14 +94,30 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
+#: a worker under callgrind runs some 50x slower; its imports alone take about a minute here
+_COUNTED_TIMEOUT = 900.0
+
+
 def _run_worker(job: Job, rep: int, timeout: float) -> Record:
-    """Run one worker process and turn its answer (or its death) into a record."""
+    """Run one worker process and turn its answer (or its death) into a record.
+
+    The ``counted`` workload runs alone in its worker, under callgrind (`benchmarks.counted`).
+    """
+    if job.workloads != ["counted"]:
+        return _answer(job, rep, [], _worker_env(), timeout)
+    with tempfile.TemporaryDirectory(prefix="aiostore-callgrind-") as dumps:
+        out = Path(dumps) / "callgrind.out"
+        env = {**_worker_env(), OUT_ENV: str(out)}
+        return _answer(job, rep, valgrind_command(out), env, max(timeout, _COUNTED_TIMEOUT))
+
+
+def _answer(job: Job, rep: int, prefix: list[str], env: dict[str, str], timeout: float) -> Record:
     record = Record(job.target, job.client, rep, job.workloads)
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.worker"],
+            [*prefix, sys.executable, "-m", "benchmarks.worker"],
             input=job.to_json(), capture_output=True, text=True, timeout=timeout, cwd=REPO,
-            env=_worker_env(), check=False,
+            env=env, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         record.errors = dict.fromkeys(job.workloads, f"worker timed out after {timeout:.0f} s")
@@ -122,6 +141,7 @@ def _job(env: TargetEnv, settings: Settings, workloads: list[str], client: str, 
         object_size=settings.object_size, concurrency=settings.concurrency, large_size=env.large_size,
         large_key=env.large_key, part_size=settings.part_size, part_concurrency=settings.part_concurrency,
         list_prefixes=env.list_prefixes, pace_count=settings.pace_count, pace_ops=settings.pace_ops,
+        counted_count=settings.counted_count,
         options=settings.aiostore_options if client == "aiostore" else {},
     )  # fmt: skip
 
@@ -132,7 +152,9 @@ def _describe(record: Record) -> str:
         if "skipped" in data:
             parts.append(f"{name} skipped")
             continue
-        if name.startswith("paced_"):
+        if name.startswith("counted_"):
+            parts.append(f"{name} {METRICS['kinstr_op'](data) or 0:.0f}k instructions/op")
+        elif name.startswith("paced_"):
             parts.append(f"{name} {METRICS['cpu_ms_op'](data) or 0:.2f} ms CPU/op at "
                          f"{METRICS['ops_s'](data) or 0:.0f} ops/s")  # fmt: skip
         elif name in ("upload", "download"):
@@ -149,17 +171,23 @@ def _rotated(clients: list[str], rep: int) -> list[str]:
     return clients[shift:] + clients[:shift]
 
 
-def _batches(target: str, settings: Settings) -> list[list[str]]:
-    """Workloads per worker: all in one (grouped) or one each; ``paced`` only when asked for."""
-    workloads = [w for w in WORKLOADS_BY_TARGET[target] if w != "paced" or settings.paced]
-    return [workloads] if settings.group_workloads else [[workload] for workload in workloads]
+def _batches(target: str, settings: Settings, rep: int) -> list[list[str]]:
+    """Workloads per worker: all in one (grouped) or one each; ``paced`` and ``counted`` only
+    when asked for, and ``counted`` always in a worker of its own (it runs under callgrind)."""
+    wanted = {"paced": settings.paced, "counted": settings.counts(rep)}
+    workloads = [w for w in WORKLOADS_BY_TARGET[target] if wanted.get(w, True)]
+    if not settings.group_workloads:
+        return [[workload] for workload in workloads]
+    grouped = [w for w in workloads if w != "counted"]
+    return [batch for batch in (grouped, ["counted"] if "counted" in workloads else []) if batch]
 
 
 def _todo(results: Results, target: str, batch: list[str], client: str) -> list[str]:
-    """The batch's workloads this client still runs (paced: aiostore only)."""
+    """The batch's workloads this client still runs (paced and counted: aiostore only)."""
     return [
-        w for w in batch if (w != "paced" or client == "aiostore") and not results.error(target, w, client)
-    ]
+        w for w in batch
+        if (w not in ("paced", "counted") or client == "aiostore") and not results.error(target, w, client)
+    ]  # fmt: skip
 
 
 class OutOfRoom(RuntimeError):
@@ -195,7 +223,7 @@ def check_room(settings: Settings) -> None:
 
 def _run_target(env: TargetEnv, clients: list[str], settings: Settings, results: Results) -> None:
     for rep in range(settings.repeat):
-        for batch in _batches(env.name, settings):
+        for batch in _batches(env.name, settings, rep):
             for client in _rotated(clients, rep):
                 todo = _todo(results, env.name, batch, client)
                 if not todo:

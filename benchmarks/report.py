@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .checks import evaluate
 from .clients import CLIENTS, Client
+from .counted_report import counted_table
 from .orchestrator import install_failures
 from .paced_report import paced_table, readme_link
 from .settings import REPO, Settings
@@ -161,6 +162,12 @@ def _paced_line(settings: Settings) -> str:
     return f"{settings.pace_count} per op kind, {settings.pace_ops:g} started per second on every target"
 
 
+def _counted_line(settings: Settings) -> str:
+    if not settings.counted_reps:
+        return "not run (--count-instructions N turns it on)"
+    return f"{settings.counted_count} per op kind, in {settings.counted_reps} repetition(s)"
+
+
 def _settings_lines(settings: Settings, elapsed: float) -> list[str]:
     mib = 1024 * 1024
     return [
@@ -175,16 +182,18 @@ def _settings_lines(settings: Settings, elapsed: float) -> list[str]:
         f"- Listing: {settings.list_count} and {settings.list_small_count} keys",
         f"- aiostore extra options: {settings.aiostore_options or 'none'}",
         f"- Paced small ops (aiostore): {_paced_line(settings)}",
+        f"- Counted small ops (aiostore under callgrind): {_counted_line(settings)}",
     ]
 
 
 def _checks_lines(results: Results, settings: Settings) -> list[str]:
     lines = ["| target | measured | limit | status |", "|---|---|---|---|"]
     lines += [f"| {c.name} | {c.measured} | {c.limit} | {c.status} |" for c in evaluate(results, settings)]
-    if settings.paced:
+    if settings.paced or settings.counted_reps:
         lines += ["", "GCS/Azure CPU/op status comes from the paced ratio (every target at the same "
-                  "request rate), because unpaced a slower emulator leaves the client idle between ops "
-                  f"and each wake-up costs more CPU: {readme_link(settings)}."]  # fmt: skip
+                  "request rate) and the instruction counts, where they ran, not from the unpaced "
+                  "ratio: unpaced, a slower emulator leaves the client idle between ops and each "
+                  f"wake-up costs more CPU: {readme_link(settings)}."]  # fmt: skip
     return lines
 
 
@@ -216,6 +225,7 @@ def render(results: Results, settings: Settings, elapsed: float, chart: Path | N
     out += ["", "## Targets (reported, not asserted)", "", *_checks_lines(results, settings), ""]
     out += ["## Not run or failed", "", *_problems(results), ""]
     out += paced_table(results, settings)
+    out += counted_table(results, settings)
     for target in settings.targets:
         tables = [line for spec in _specs(target, settings) for line in phase_table(results, spec)]
         if tables:

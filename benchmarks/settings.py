@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,15 +25,17 @@ GiB = 1024 * MiB
 
 _FULL = {"small_count": 2000, "concurrency": 64, "large_mib": 512, "list_count": 10_000,
          "fs_large_mib": 1024, "fs_small_count": 2000, "worker_timeout": 900.0,
-         "pace_count": 500}  # fmt: skip
+         "pace_count": 500, "counted_count": 300}  # fmt: skip
 # quick: just over one 1000-key listing page, so pagination is exercised
 _QUICK = {"small_count": 64, "concurrency": 32, "large_mib": 16, "list_count": 1200,
           "fs_large_mib": 64, "fs_small_count": 64, "worker_timeout": 120.0,
-          "pace_count": 100}  # fmt: skip
+          "pace_count": 100, "counted_count": 50}  # fmt: skip
 #: paced small ops: requests started per second, slow enough for Azurite (the slowest emulator)
 _PACE_OPS = 100.0
 #: the targets whose CPU per op is compared with aiostore's on S3, which the paced phase is for
 _PACED_FOR = frozenset({"gcs", "azure", "moto"})
+#: the targets the counted small ops run on (aiostore under callgrind, see `benchmarks.counted`)
+COUNTED_TARGETS = ("s3", "gcs", "azure", "moto")
 _LIST_PAGE = 1000  # S3's default page: a full run's small listing is at least one full page
 
 
@@ -64,11 +67,17 @@ class Settings:
     own_work_dir: bool
     pace_ops: float = 0.0
     pace_count: int = 0
+    counted_reps: int = 0
+    counted_count: int = 0
 
     @property
     def paced(self) -> bool:
         """Whether aiostore's paced small ops run: only when GCS or Azure is compared with S3."""
         return self.pace_ops > 0 and self.pace_count > 0 and bool(_PACED_FOR & set(self.targets))
+
+    def counts(self, rep: int) -> bool:
+        """Whether repetition ``rep`` (from 0) runs aiostore's counted small ops."""
+        return rep < self.counted_reps and self.counted_count > 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
         help=f"paced small ops (aiostore, when gcs or azure runs): requests started per second "
         f"on every target ({_PACE_OPS:g}; 0 skips the paced phase)")  # fmt: skip
     add("--pace-count", type=int, help="objects per op kind in the paced phase (500; quick 100)")
+    add("--count-instructions", type=int, default=0, metavar="N",
+        help="also count aiostore's small-op instructions under callgrind (valgrind) on "
+        f"{', '.join(COUNTED_TARGETS)}, in the first N repetitions (0: off, the default)")  # fmt: skip
+    add("--counted-count", type=int, help="objects per op kind in the counted phase (300; quick 50)")
     add("--worker-timeout", type=float, help="seconds one worker may take (900; quick 120)")
     add("--keep", action="store_true", help="keep the scratch directory")
     return parser
@@ -150,6 +163,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         raise SystemExit("--repeat must be at least 1")
     all_clients = sorted({c for clients in TARGET_CLIENTS.values() for c in clients})
     list_count = int(_pick(args.list_count, "list_count", quick))
+    if args.count_instructions > 0 and shutil.which("valgrind") is None:
+        raise SystemExit("--count-instructions needs valgrind (Debian: apt-get install valgrind)")
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="aiostore-bench-"))
     return Settings(
         quick=quick,
@@ -178,4 +193,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         own_work_dir=args.work_dir is None,
         pace_ops=args.pace_ops,
         pace_count=int(_pick(args.pace_count, "pace_count", quick)),
+        counted_reps=min(args.count_instructions, args.repeat),
+        counted_count=int(_pick(args.counted_count, "counted_count", quick)),
     )

@@ -76,6 +76,7 @@ METRICS: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "server_cpu_s_gb": _server_cpu(GB, "bytes"),
     "steal_pct": _steal_percent,
     "sleeps_op": _sleeps_per_op,
+    "kinstr_op": _ratio("instructions", "ops", 1e-3),
 }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .clients import Client, Unsupported
+from .counted import COUNTED_PHASES, Counted, Counter, counted_phase
 from .job import Job, Source
 from .measure import Measured
 from .paced import PACED_PHASES, paced_phase, run_paced
@@ -27,6 +28,7 @@ Phases = dict[str, dict[str, Any]]
 WORKLOAD_PHASES = {
     "small": ("put", "get", "head", "delete"),
     "paced": PACED_PHASES,
+    "counted": COUNTED_PHASES,
     "upload": ("upload",),
     "download": ("download",),
     "list": ("list",),
@@ -113,6 +115,26 @@ async def _paced(client: Client, job: Job) -> Phases:
     return phases
 
 
+async def _counted(client: Client, job: Job) -> Phases:
+    """The small ops again under callgrind: instructions per op (see `benchmarks.counted`).
+
+    One uncounted PUT of every key first, so the connections are open before counting.
+    """
+    counter = Counter.from_env()
+    keys = [f"{job.prefix}counted/{i:07d}" for i in range(job.counted_count)]
+    data = os.urandom(job.object_size)
+    await client.prepare(keys)
+    await _run_all(keys, lambda key: client.put(key, data), job.concurrency)
+    phases: Phases = {}
+    for name, op in _small_ops(client, data).items():
+        expected, _ = _expected(name, job.counted_count, job.object_size)
+        async with Counted(counter, ops=job.counted_count) as counted:
+            total = await _run_all(keys, op, job.concurrency)
+        _check(name, total, expected)
+        phases[counted_phase(name)] = counted.result()
+    return phases
+
+
 async def _upload(client: Client, job: Job) -> Phases:
     key = f"{job.prefix}large.bin"
     source = Source(job.large_size)
@@ -158,7 +180,14 @@ async def _quietly(awaitable: Awaitable[Any]) -> None:
         return
 
 
-_RUNNERS = {"small": _small, "paced": _paced, "upload": _upload, "download": _download, "list": _list}
+_RUNNERS = {
+    "small": _small,
+    "paced": _paced,
+    "counted": _counted,
+    "upload": _upload,
+    "download": _download,
+    "list": _list,
+}
 
 
 async def warm_up(client: Client, job: Job) -> None:
