@@ -16,7 +16,7 @@ from .counted import counted_phase
 from .paced_report import readme_link
 from .settings import COUNTED_TARGETS, Settings
 from .stats import Results, Summary
-from .tables import fmt
+from .tables import cell
 
 __all__ = ["counted_ratio", "counted_table"]
 
@@ -36,14 +36,6 @@ def counted_ratio(results: Results, target: str, op: str) -> float | None:
     return mine.median / reference.median
 
 
-def _cell(summary: Summary | None) -> str:
-    if summary is None:
-        return "—"
-    if summary.runs == 1:
-        return fmt(summary.median)
-    return f"{fmt(summary.median)} [{fmt(summary.low)}-{fmt(summary.high)}]"
-
-
 def _row(results: Results, target: str, op: str, label: str) -> str:
     summary = _summary(results, target, op)
     if summary is None:
@@ -51,7 +43,7 @@ def _row(results: Results, target: str, op: str, label: str) -> str:
         why = f"failed: {error}" if error else "not run"
         return f"| {target} | {label} | {why.replace('|', '/')} | — | — |"
     ratio = counted_ratio(results, target, op)
-    cells = [_cell(summary), str(summary.runs), "—" if ratio is None else f"{ratio:.2f}x"]
+    cells = [cell(summary), str(summary.runs), "—" if ratio is None else f"{ratio:.2f}x"]
     return f"| {target} | {label} | " + " | ".join(cells) + " |"
 
 

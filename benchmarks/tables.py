@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .clients import TARGET_CLIENTS
 from .stats import Results, Summary
 
-__all__ = ["Ratio", "TableSpec", "fmt", "phase_table"]
+__all__ = ["Ratio", "TableSpec", "cell", "fmt", "phase_table"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def fmt(value: float) -> str:
     return f"{value:.3f}" if magnitude >= 0.01 else f"{value:.2g}"
 
 
-def _cell(summary: Summary | None) -> str:
+def cell(summary: Summary | None) -> str:
+    """``median [min-max]`` (just the median for one run), or a dash without data."""
     if summary is None:
         return "—"
     if summary.runs == 1:
@@ -102,7 +103,7 @@ def phase_table(results: Results, spec: TableSpec) -> list[str]:
         if why is not None and results.summary(spec.target, spec.phase, client, spec.metrics[0][0]) is None:
             cells = [_escape(why)] + ["—"] * (len(titles) - 2)
         else:
-            cells = [_cell(results.summary(spec.target, spec.phase, client, m)) for m, _ in spec.metrics]
+            cells = [cell(results.summary(spec.target, spec.phase, client, m)) for m, _ in spec.metrics]
             for ratio in spec.ratios:
                 value = ratio_value(results, spec.target, spec.phase, client, ratio)
                 cells.append("—" if value is None else f"{value:.2f}x")
