@@ -72,8 +72,7 @@ def _text(value: str) -> str:
 
 
 def _key(value: str, url_encoded: bool) -> str:
-    value = _text(value)
-    return unquote_plus(value) if url_encoded else value
+    return _decoded(_text(value), url_encoded)
 
 
 def _file(fields: dict[str, str], url_encoded: bool) -> File:
@@ -130,8 +129,11 @@ def scan_list(text: str) -> Listed:
 
 
 def _decoded(value: str, url_encoded: bool) -> str:
-    """A key from a tree (entities already resolved by the parser)."""
-    return unquote_plus(value) if url_encoded else value
+    """A key with its XML entities resolved, URL-decoded when the page says so (a key
+    without ``%`` or ``+`` decodes to itself)."""
+    if url_encoded and ("%" in value or "+" in value):
+        return unquote_plus(value)
+    return value
 
 
 def _local(tag: str) -> str:
