@@ -163,6 +163,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         raise SystemExit("--repeat must be at least 1")
     all_clients = sorted({c for clients in TARGET_CLIENTS.values() for c in clients})
     list_count = int(_pick(args.list_count, "list_count", quick))
+    if args.count_instructions < 0:
+        raise SystemExit("--count-instructions must be 0 (off) or more")
     if args.count_instructions > 0 and shutil.which("valgrind") is None:
         raise SystemExit("--count-instructions needs valgrind (Debian: apt-get install valgrind)")
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="aiostore-bench-"))
