@@ -17,7 +17,7 @@ import asyncio
 from dataclasses import dataclass
 
 from ._adapter import Adapter, ReadStream, read_to_end
-from ._errors import ServiceUnavailableError, StorageError
+from ._errors import ServiceUnavailableError, first_failure
 from ._gather import Presized
 from ._retry import Retrier
 from ._streams import Verifier, VerifyingStream
@@ -202,20 +202,5 @@ async def _read_rest(
             for start in range(offset + head.filled, end, part_size):
                 group.create_task(fetch(start))
     except BaseExceptionGroup as failed:
-        raise _first_failure(failed) from None
+        raise first_failure(failed) from None
     return head.buffer.value()
-
-
-def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The error a caller sees for a failed set of ranges: the first `StorageError`
-    (a changed object, a range that kept failing), else the first error of any kind.
-    An exception group would slip past ``except StorageError``."""
-    leaves: list[BaseException] = []
-    pending: list[BaseException] = [group]
-    while pending:
-        error = pending.pop(0)
-        if isinstance(error, BaseExceptionGroup):
-            pending[:0] = list(error.exceptions)
-        else:
-            leaves.append(error)
-    return next((error for error in leaves if isinstance(error, StorageError)), leaves[0])

@@ -196,3 +196,18 @@ class IntegrityError(StorageError):
 
 class ClosedError(StorageError, RuntimeError):
     """The store or service was used after ``aclose()``."""
+
+
+def first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error a caller sees for a failed task group (parallel ranges, delete batches):
+    the first `StorageError`, else the first error of any kind. An exception group
+    would slip past ``except StorageError``."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        error = pending.pop(0)
+        if isinstance(error, BaseExceptionGroup):
+            pending[:0] = list(error.exceptions)
+        else:
+            leaves.append(error)
+    return next((error for error in leaves if isinstance(error, StorageError)), leaves[0])

@@ -8,11 +8,20 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import functools
+from collections.abc import Iterable, Sequence
 
 from ._adapter import ReadStream
 from ._download import read_ranges
-from ._errors import InvalidArgumentError, InvalidOffsetError, NotFoundError, StorageError, UnsupportedError
+from ._errors import (
+    InvalidArgumentError,
+    InvalidOffsetError,
+    NotFoundError,
+    StorageError,
+    UnsupportedError,
+    first_failure,
+)
 from ._listing import Listing
 from ._segments import SegmentsMixin
 from ._streams import Reader
@@ -173,6 +182,37 @@ class Store(WritingMixin, SegmentsMixin):
             await self._delete_tree(directory)
             if directory != self._scope:
                 await self._retrier.call(lambda: self._adapter.delete(directory[:-1]), idempotent=True)
+
+    async def delete_many(self, paths: Iterable[str]) -> None:
+        """Delete every object in ``paths``; missing ones succeed.
+
+        Where the service has a batch delete, one request carries many keys (S3:
+        1000, GCS: 100, Azure: 256), and up to ``transfer.concurrency`` batches
+        are in flight. Every path is checked first, so a bad one deletes nothing.
+        On a failure the first error is raised; objects in other batches may
+        already be gone, and calling again with the same paths finishes the job.
+
+        Example:
+            >>> await store.delete_many(["a.txt", "logs/1.txt", "logs/2.txt"])
+        """
+        if isinstance(paths, str | bytes):
+            message = "delete_many takes a collection of paths, not one path (use delete)"
+            raise InvalidArgumentError(message, op="delete", path=None)
+        keys = list(dict.fromkeys(self._key(path, "delete") for path in paths))
+        size = self._adapter.limits.max_page_size
+        with self._context("delete", None):
+            await self._lifecycle.ensure_open()
+            gate = asyncio.Semaphore(self._transfer.concurrency)
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for start in range(0, len(keys), size):
+                        group.create_task(self._delete_batch(keys[start : start + size], gate))
+            except BaseExceptionGroup as failed:
+                raise first_failure(failed) from None
+
+    async def _delete_batch(self, keys: Sequence[str], gate: asyncio.Semaphore) -> None:
+        async with gate:
+            await self._retrier.call(functools.partial(self._adapter.delete_many, keys), idempotent=True)
 
     async def _delete_tree(self, directory: str) -> None:
         batch = self._adapter.limits.max_page_size

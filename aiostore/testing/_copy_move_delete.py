@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiostore import NotFoundError, Store
+from aiostore import InvalidArgumentError, InvalidPathError, NotFoundError, Store
 
 from ._fixtures import Fixtures
 from ._helpers import KiB, listing, payload, write_many
@@ -131,3 +131,38 @@ class CopyMoveDeleteTests(Fixtures):
         await s.delete("tree", recursive=True)
         assert set(await listing(s, recursive=True)) == {"tree.txt"}
         await s.delete("tree.txt")
+
+    async def test_delete_many(self, s: Store) -> None:
+        # "gone/1" and "gone/10": deleting one key never takes another it prefixes
+        items = {"gone/1": b"1", "gone/10": b"2", "gone/sub/2": b"3", "keep/1": b"4", "gone.txt": b"5"}
+        await write_many(s, items)
+        await s.delete_many(["gone/1", "gone/sub/2", "gone/1", "gone.txt", "never/was.bin"])
+        assert set(await listing(s, recursive=True)) == {"gone/10", "keep/1"}
+        await s.delete_many(["gone/10", "keep/1"])
+        assert await listing(s, recursive=True) == {}
+
+    async def test_delete_many_checks_every_path_first(self, s: Store) -> None:
+        await write_many(s, {"a.bin": b"a", "b.bin": b"b"})
+        with pytest.raises(InvalidPathError):
+            await s.delete_many(["a.bin", "b.bin", "../outside.bin"])
+        assert set(await listing(s, recursive=True)) == {"a.bin", "b.bin"}
+        with pytest.raises(InvalidArgumentError):
+            await s.delete_many("a.bin")  # one path given as a string: never read as "a", ".", ...
+        assert set(await listing(s, recursive=True)) == {"a.bin", "b.bin"}
+        await s.delete_many([])
+        await s.delete_many(path for path in ("a.bin", "b.bin"))
+        assert await listing(s, recursive=True) == {}
+
+    async def test_delete_many_in_a_scoped_view_stays_in_it(self, s: Store) -> None:
+        await write_many(s, {"x.bin": b"outside", "sub/x.bin": b"inside"})
+        await s.scoped("sub/").delete_many(["x.bin"])
+        assert set(await listing(s, recursive=True)) == {"x.bin"}
+        await s.delete("x.bin")
+
+    async def test_delete_many_across_service_batches(self, s: Store) -> None:
+        # 260 keys: more than one batch request on GCS (100) and Azure (256)
+        keys = [f"many/{index:03d}" for index in range(260)]
+        await write_many(s, dict.fromkeys(keys, b"x"), concurrency=16)
+        await s.delete_many(keys[:259])
+        assert set(await listing(s, recursive=True)) == {"many/259"}
+        await s.delete("many/259")
