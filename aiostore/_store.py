@@ -33,6 +33,8 @@ from ._writing import WritingMixin
 
 __all__ = ["Store"]
 
+_MIN_DELETE_BATCH = 100  # keys: fewer per batch would only add requests
+
 
 class Store(WritingMixin, SegmentsMixin):
     """One storager (bucket, container or directory) seen through its work dir.
@@ -187,10 +189,12 @@ class Store(WritingMixin, SegmentsMixin):
         """Delete every object in ``paths``; missing ones succeed.
 
         Where the service has a batch delete, one request carries many keys (S3:
-        1000, GCS: 100, Azure: 256), and up to ``transfer.concurrency`` batches
-        are in flight. Every path is checked first, so a bad one deletes nothing.
-        On a failure the first error is raised; objects in other batches may
-        already be gone, and calling again with the same paths finishes the job.
+        up to 1000, GCS: 100, Azure: 256). Up to ``transfer.concurrency`` batches
+        are in flight, and a list too short to fill them all is spread over them
+        (at least ``_MIN_DELETE_BATCH`` keys each). Every path is checked first,
+        so a bad one deletes nothing. On a failure the first error is raised;
+        objects in other batches may already be gone, and calling again with the
+        same paths finishes the job.
 
         Example:
             >>> await store.delete_many(["a.txt", "logs/1.txt", "logs/2.txt"])
@@ -199,7 +203,7 @@ class Store(WritingMixin, SegmentsMixin):
             message = "delete_many takes a collection of paths, not one path (use delete)"
             raise InvalidArgumentError(message, op="delete", path=None)
         keys = list(dict.fromkeys(self._key(path, "delete") for path in paths))
-        size = self._adapter.limits.max_page_size
+        size = _delete_batch_size(len(keys), self._transfer.concurrency, self._adapter.limits.max_page_size)
         with self._context("delete", None):
             await self._lifecycle.ensure_open()
             gate = asyncio.Semaphore(self._transfer.concurrency)
@@ -293,3 +297,19 @@ def _check_range(offset: int, size: int | None, op: str, path: str) -> None:
         raise InvalidOffsetError(f"offset must be a non-negative int, got {offset!r}", op=op, path=path)
     if size is not None and (not isinstance(size, int) or size < 0):
         raise InvalidOffsetError(f"size must be a non-negative int or None, got {size!r}", op=op, path=path)
+
+
+def _delete_batch_size(count: int, concurrency: int, limit: int) -> int:
+    """Keys per `delete_many` batch: ``count`` spread over ``concurrency`` batches,
+    within [`_MIN_DELETE_BATCH`, ``limit``].
+
+    A service works through one batch's keys one after another (SeaweedFS: 2000
+    keys as two batches of 1000 took 1.1 s, against 0.9 s one key per request),
+    so a short list goes faster as several batches side by side.
+
+    Example:
+        >>> _delete_batch_size(2000, 8, 1000), _delete_batch_size(20_000, 8, 1000)
+        (250, 1000)
+    """
+    spread = -(-count // max(concurrency, 1))
+    return max(1, min(limit, max(spread, _MIN_DELETE_BATCH)))

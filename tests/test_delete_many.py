@@ -13,6 +13,7 @@ import pytest
 
 import aiostore
 from aiostore import Limits, PermissionDeniedError, RetryOptions, ServiceUnavailableError, StorageError
+from aiostore._store import _delete_batch_size
 from aiostore.memory import MemoryAdapter
 
 FAST = RetryOptions(attempts=3, base_delay=0.001, max_delay=0.01)
@@ -106,3 +107,28 @@ async def test_a_scoped_view_reports_paths_relative_to_itself() -> None:
         with pytest.raises(PermissionDeniedError) as info:
             await store.scoped("sub/").delete_many(["a"])
         assert info.value.path == "a"
+
+
+@pytest.mark.parametrize(
+    ("count", "concurrency", "limit", "expected"),
+    [
+        (2000, 8, 1000, 250),  # spread over every slot
+        (20_000, 8, 1000, 1000),  # long lists fill the service's batches
+        (300, 8, 1000, 100),  # never fewer than 100 keys a batch
+        (95, 3, 10, 10),  # nor more than the adapter takes
+        (0, 8, 1000, 100),
+    ],
+)
+def test_batch_size(count: int, concurrency: int, limit: int, expected: int) -> None:
+    assert _delete_batch_size(count, concurrency, limit) == expected
+
+
+async def test_a_short_list_is_spread_over_the_concurrency() -> None:
+    adapter = BatchRecorder()
+    adapter.limits = Limits(max_page_size=1000)
+    async with aiostore.Store(adapter, transfer=aiostore.TransferOptions(concurrency=4), retry=FAST) as store:
+        keys = await _fill(store, 800)
+        await store.delete_many(keys)
+        assert await _remaining(store) == set()
+    assert [len(batch) for batch in adapter.batches] == [200] * 4
+    assert adapter.peak_in_flight == 4
