@@ -203,16 +203,20 @@ class Store(WritingMixin, SegmentsMixin):
             message = "delete_many takes a collection of paths, not one path (use delete)"
             raise InvalidArgumentError(message, op="delete", path=None)
         keys = list(dict.fromkeys(self._key(path, "delete") for path in paths))
-        size = _delete_batch_size(len(keys), self._transfer.concurrency, self._adapter.limits.max_page_size)
         with self._context("delete", None):
             await self._lifecycle.ensure_open()
-            gate = asyncio.Semaphore(self._transfer.concurrency)
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for start in range(0, len(keys), size):
-                        group.create_task(self._delete_batch(keys[start : start + size], gate))
-            except BaseExceptionGroup as failed:
-                raise first_failure(failed) from None
+            await self._delete_keys(keys)
+
+    async def _delete_keys(self, keys: Sequence[str]) -> None:
+        """Delete ``keys`` in batches, several at once; the first failure is raised."""
+        size = _delete_batch_size(len(keys), self._transfer.concurrency, self._adapter.limits.max_page_size)
+        gate = asyncio.Semaphore(self._transfer.concurrency)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for start in range(0, len(keys), size):
+                    group.create_task(self._delete_batch(keys[start : start + size], gate))
+        except BaseExceptionGroup as failed:
+            raise first_failure(failed) from None
 
     async def _delete_batch(self, keys: Sequence[str], gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -232,7 +236,7 @@ class Store(WritingMixin, SegmentsMixin):
             if keys == previous:
                 raise StorageError(f"deleting {keys[0]!r} did not take effect", op="delete")
             previous = keys
-            await self._retrier.call(functools.partial(self._adapter.delete_many, keys), idempotent=True)
+            await self._delete_keys(keys)
 
     async def copy(self, src: str, dst: str) -> None:
         """Copy ``src`` over ``dst`` (server-side when the adapter can)."""

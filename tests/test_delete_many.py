@@ -132,3 +132,20 @@ async def test_a_short_list_is_spread_over_the_concurrency() -> None:
         assert await _remaining(store) == set()
     assert [len(batch) for batch in adapter.batches] == [200] * 4
     assert adapter.peak_in_flight == 4
+
+
+async def test_a_recursive_delete_sends_each_listed_page_as_concurrent_batches() -> None:
+    adapter = BatchRecorder()
+    adapter.limits = Limits(max_page_size=400)
+    async with aiostore.Store(adapter, transfer=aiostore.TransferOptions(concurrency=4), retry=FAST) as store:
+        keys = await _fill(store, 700)
+        await store.write("kept", b"x")
+        await store.delete("k", recursive=True)
+        assert await _remaining(store) == {"kept"}
+        # two listed pages (400 + 300 keys), each spread over the concurrency
+        assert [len(batch) for batch in adapter.batches] == [100] * 4 + [100] * 3
+        assert sorted(key for batch in adapter.batches for key in batch) == keys
+        adapter.refuse = {"k/000"}
+        await store.write("k/000", b"x")
+        with pytest.raises(PermissionDeniedError):  # itself, not an exception group
+            await store.delete("k", recursive=True)
