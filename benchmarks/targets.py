@@ -37,7 +37,7 @@ from typing import Any
 from .job import Job, Source
 from .settings import Settings
 
-__all__ = ["LARGE_KEY", "SeedError", "TargetEnv", "open_target", "warm_server"]
+__all__ = ["LARGE_KEY", "SeedError", "TargetEnv", "open_target", "servers", "warm_server"]
 
 BUCKET = "bench"
 OPS_BUCKET = "bench-ops"
@@ -74,7 +74,7 @@ def _list_prefixes(settings: Settings) -> dict[str, int]:
     return {f"list/n{count}/": count for count in (settings.list_count, settings.list_small_count)}
 
 
-def _servers() -> Any:
+def servers() -> Any:
     """``aiostore.testing.servers`` (stdlib only), loaded by path.
 
     Importing it normally runs ``aiostore/testing/__init__.py``, which needs the
@@ -103,7 +103,7 @@ def open_target(name: str, settings: Settings, stack: contextlib.ExitStack) -> T
 
 
 def _open_s3(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
-    s3 = stack.enter_context(_servers().seaweedfs(settings.work_dir / "servers"))
+    s3 = stack.enter_context(servers().seaweedfs(settings.work_dir / "servers"))
     server = {"endpoint": s3.endpoint, "access_key": s3.access_key, "secret_key": s3.secret_key,
               "region": s3.region, "pid": str(s3.pid)}  # fmt: skip
     env = TargetEnv("s3", BUCKET, server, _list_prefixes(settings), LARGE_KEY, "SeaweedFS (weed mini)",
@@ -114,7 +114,7 @@ def _open_s3(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
 
 def _open_moto(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     """moto's S3 server (Python, one request at a time): the S3 fast path against a slow server."""
-    s3 = stack.enter_context(_servers().moto(settings.work_dir / "servers"))
+    s3 = stack.enter_context(servers().moto(settings.work_dir / "servers"))
     server = {"endpoint": s3.endpoint, "access_key": s3.access_key, "secret_key": s3.secret_key,
               "region": s3.region, "pid": str(s3.pid), "profile": "aws"}  # fmt: skip
     env = TargetEnv("moto", BUCKET, server, {}, "", "moto_server (S3, in memory)", 0, settings.small_count)
@@ -211,7 +211,7 @@ def _post_json(url: str, body: dict[str, Any]) -> None:
 
 
 def _open_gcs(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
-    gcs = stack.enter_context(_servers().fake_gcs(settings.work_dir / "servers"))
+    gcs = stack.enter_context(servers().fake_gcs(settings.work_dir / "servers"))
     for bucket in (BUCKET, OPS_BUCKET):
         _post_json(f"{gcs.endpoint}/storage/v1/b?project=bench", {"name": bucket})
     label = f"fake-gcs-server (memory backend; small ops and uploads in the empty bucket {OPS_BUCKET!r})"
@@ -225,7 +225,7 @@ def _open_gcs(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
 def _open_azure(settings: Settings, stack: contextlib.ExitStack) -> TargetEnv:
     from azure.storage.blob import ContainerClient
 
-    az = stack.enter_context(_servers().azurite(settings.work_dir / "servers"))
+    az = stack.enter_context(servers().azurite(settings.work_dir / "servers"))
     with ContainerClient.from_connection_string(az.connection_string, BUCKET) as container:
         container.create_container()
     server = {"endpoint": az.endpoint, "connection_string": az.connection_string, "pid": str(az.pid)}

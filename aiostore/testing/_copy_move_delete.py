@@ -134,9 +134,10 @@ class CopyMoveDeleteTests(Fixtures):
 
     async def test_delete_many(self, s: Store) -> None:
         # "gone/1" and "gone/10": deleting one key never takes another it prefixes
+        odd = "gone/a&b <c> 'd' \"e\" ü+%20 ]]>.txt"  # escaped in an XML request body
         items = {"gone/1": b"1", "gone/10": b"2", "gone/sub/2": b"3", "keep/1": b"4", "gone.txt": b"5"}
-        await write_many(s, items)
-        await s.delete_many(["gone/1", "gone/sub/2", "gone/1", "gone.txt", "never/was.bin"])
+        await write_many(s, {**items, odd: b"6"})
+        await s.delete_many(["gone/1", "gone/sub/2", "gone/1", "gone.txt", "never/was.bin", odd])
         assert set(await listing(s, recursive=True)) == {"gone/10", "keep/1"}
         await s.delete_many(["gone/10", "keep/1"])
         assert await listing(s, recursive=True) == {}

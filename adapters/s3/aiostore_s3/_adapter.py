@@ -229,18 +229,15 @@ class S3Adapter(SegmentOps, Adapter):
             await plane.delete_object(self._key(path))
 
     async def delete_many(self, paths: Sequence[str]) -> None:
-        client = await self._client()
+        plane = await self._plane()
         for start in range(0, len(paths), _DELETE_BATCH):
             batch = paths[start : start + _DELETE_BATCH]
-            objects = [{"Key": self._key(path)} for path in batch]
             with boundary("delete", batch[0] if batch else None):
-                response = await client.delete_objects(
-                    Bucket=self._config.bucket, Delete={"Objects": objects, "Quiet": True}
-                )
-            self._raise_delete_errors(response)
+                errors = await plane.delete_objects([self._key(path) for path in batch])
+            self._raise_delete_errors(errors)
 
-    def _raise_delete_errors(self, response: dict[str, Any]) -> None:
-        for failure in response.get("Errors") or ():
+    def _raise_delete_errors(self, errors: Sequence[dict[str, str]]) -> None:
+        for failure in errors:
             if failure.get("Code") in ("NoSuchKey", "NotFound"):
                 continue
             key = str(failure.get("Key", ""))

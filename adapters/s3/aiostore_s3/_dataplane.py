@@ -17,7 +17,7 @@ than botocore's 1 KiB iteration) and checks the full-object checksum at the end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from aiostore import Object, Page, Pieces, ReadStream
@@ -73,6 +73,9 @@ class DataPlane(Protocol):
 
     async def delete_object(self, key: str) -> None:
         """DeleteObject (a missing key succeeds)."""
+
+    async def delete_objects(self, keys: Sequence[str]) -> list[dict[str, str]]:
+        """A quiet DeleteObjects of up to 1000 keys: the per-key errors (``Key``, ``Code``, ``Message``)."""
 
     async def list_objects(
         self, prefix: str, *, recursive: bool, page_size: int, token: str | None, work_dir: str
@@ -134,6 +137,13 @@ class BotoPlane:
 
     async def delete_object(self, key: str) -> None:
         await self._client.delete_object(Bucket=self._bucket, Key=key)
+
+    async def delete_objects(self, keys: Sequence[str]) -> list[dict[str, str]]:
+        objects = [{"Key": key} for key in keys]
+        response = await self._client.delete_objects(
+            Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True}
+        )
+        return list(response.get("Errors") or ())
 
     async def list_objects(
         self, prefix: str, *, recursive: bool, page_size: int, token: str | None, work_dir: str

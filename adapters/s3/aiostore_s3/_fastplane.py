@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from xml.etree.ElementTree import ParseError
 
@@ -42,7 +42,7 @@ from ._fast import (
     widen_reads,
 )
 from ._sigv4 import canonical_query, uri_encode_path
-from ._xml import complete_body, parse_answer, parse_list
+from ._xml import complete_body, delete_body, parse_answer, parse_delete_errors, parse_list
 
 __all__ = ["FastBody", "FastPlane", "answer_fields", "object_from_headers"]
 
@@ -174,8 +174,8 @@ def _redirectable(
 
 
 class FastPlane:
-    """GET, PUT, HEAD, DELETE, ListObjectsV2 and the multipart uploads (create, parts,
-    complete) of one bucket, signed here."""
+    """GET, PUT, HEAD, DELETE, DeleteObjects, ListObjectsV2 and the multipart uploads
+    (create, parts, complete) of one bucket, signed here."""
 
     def __init__(
         self,
@@ -290,6 +290,32 @@ class FastPlane:
             self._target, "DELETE", self._path(key), "", {}, timed_reads=self._timed
         )
         await read_body(response)
+
+    @_redirectable
+    async def delete_objects(self, keys: Sequence[str]) -> list[dict[str, str]]:
+        body = delete_body(keys)
+        digest = hashlib.md5(body, usedforsecurity=False).digest()  # DeleteObjects must carry one
+        response = await self._transport.send(
+            self._target,
+            "POST",
+            self._target.prefix or "/",
+            "delete=",
+            {"content-md5": base64.b64encode(digest).decode("ascii"), "content-type": "application/xml"},
+            BufferPayload(body),
+            timed_reads=self._timed,
+            payload_hash=hashlib.sha256(body).hexdigest(),
+        )
+        answer = await read_body(response)
+        try:
+            name, errors = parse_delete_errors(answer)
+        except (ParseError, UnicodeDecodeError) as exc:
+            raise ServiceUnavailableError(
+                f"S3 answered an unreadable DeleteResult ({type(exc).__name__})", adapter=ADAPTER
+            ) from exc
+        if name == "Error":
+            fields = errors[0]
+            raise S3ResponseError(500, fields.get("Code", ""), fields.get("Message", ""), response.headers)
+        return errors
 
     @_redirectable
     async def list_objects(

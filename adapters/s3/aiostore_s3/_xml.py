@@ -13,6 +13,8 @@ and decoded like botocore does: XML entities first, then ``unquote_plus``.
 
 CreateMultipartUpload and CompleteMultipartUpload answers are small (one per
 upload) and read with `ElementTree`; `complete_body` writes the part manifest.
+`delete_body` writes a quiet DeleteObjects request, whose answer lists only the
+keys that failed (`parse_delete_errors`).
 
 Example:
     >>> page = parse_list(body, work_dir="dir/", prefix="dir/a/")
@@ -35,7 +37,9 @@ from aiostore._types import listed_file
 __all__ = [
     "Listed",
     "complete_body",
+    "delete_body",
     "parse_answer",
+    "parse_delete_errors",
     "parse_error",
     "parse_list",
     "scan_list",
@@ -247,3 +251,23 @@ def complete_body(parts: Sequence[Mapping[str, object]]) -> bytes:
         pieces.append("</Part>")
     pieces.append("</CompleteMultipartUpload>")
     return "".join(pieces).encode("utf-8")
+
+
+def delete_body(keys: Sequence[str]) -> bytes:
+    """A quiet DeleteObjects request: the answer names only the keys that failed."""
+    pieces = [f'<Delete xmlns="{_S3_NAMESPACE}"><Quiet>true</Quiet>']
+    pieces.extend(f"<Object><Key>{escape(key)}</Key></Object>" for key in keys)
+    pieces.append("</Delete>")
+    return "".join(pieces).encode("utf-8")
+
+
+def parse_delete_errors(body: bytes) -> tuple[str, list[dict[str, str]]]:
+    """The root name of a DeleteObjects answer and its ``<Error>`` entries (``Key``,
+    ``Code``, ``Message``); the root is ``Error`` when the whole call failed in a 200.
+    `ParseError` if unreadable."""
+    root = ElementTree.fromstring(body.strip())
+    name = _local(root.tag)
+    if name == "Error":
+        return name, [{key: text.strip() for key, text in _children(root).items()}]
+    errors = [_children(element) for element in root if _local(element.tag) == "Error"]
+    return name, [{key: text if key == "Key" else text.strip() for key, text in e.items()} for e in errors]

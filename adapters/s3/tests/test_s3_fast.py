@@ -351,3 +351,33 @@ async def test_refreshable_credentials_are_refreshed_and_static_ones_frozen() ->
     ) as client:
         transport = FastTransport(static, client, connect_timeout=1.0, ca_bundle=None)
         assert await transport._credentials() is await transport._credentials()
+
+
+async def test_delete_many_is_one_signed_post_and_reports_refused_keys(
+    seaweedfs_options: dict[str, Any], seaweedfs_bucket: str
+) -> None:
+    async with _through_proxy(seaweedfs_options, seaweedfs_bucket, "bulk/", retry=ONCE) as (proxy, store):
+        for name in ODD_NAMES:
+            await store.write(name, b"x")
+        await store.delete_many(ODD_NAMES)
+        assert [obj async for obj in store.list(recursive=True)] == []
+        posts = [seen for seen in proxy.seen if seen.method == "POST"]
+        assert [seen.method for seen in proxy.seen].count("DELETE") == 0
+        assert len(posts) == 1
+        assert "delete" in posts[0].query
+        headers = _lowered(posts[0].headers)
+        assert "content-md5" in headers
+        assert len(headers["x-amz-content-sha256"]) == 64, "the small body is signed"
+        refused = (
+            b'<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Error><Key>bulk/gone.txt</Key>'
+            b"<Code>NoSuchKey</Code><Message>m</Message></Error><Error><Key>bulk/a&amp;b.txt</Key>"
+            b"<Code>AccessDenied</Code><Message>Access Denied</Message></Error></DeleteResult>"
+        )
+        proxy.add(
+            status(200, refused, {"Content-Type": "application/xml"}),
+            method="POST",
+            query=has_query("delete"),
+        )
+        with pytest.raises(aiostore.PermissionDeniedError) as info:
+            await store.delete_many(["gone.txt", "a&b.txt"])
+    assert (info.value.op, info.value.path) == ("delete", "a&b.txt")

@@ -18,7 +18,16 @@ from aiostore_s3._errors import S3ResponseError
 from aiostore_s3._fast import reads_covered
 from aiostore_s3._fastplane import answer_fields, object_from_headers, request_headers
 from aiostore_s3._sigv4 import uri_encode_path
-from aiostore_s3._xml import complete_body, parse_answer, parse_error, parse_list, scan_list, tree_list
+from aiostore_s3._xml import (
+    complete_body,
+    delete_body,
+    parse_answer,
+    parse_delete_errors,
+    parse_error,
+    parse_list,
+    scan_list,
+    tree_list,
+)
 from botocore.handlers import sse_md5  # type: ignore[import-untyped,unused-ignore]
 from botocore.serialize import create_serializer  # type: ignore[import-untyped,unused-ignore]
 from botocore.utils import parse_timestamp  # type: ignore[import-untyped,unused-ignore]
@@ -219,3 +228,37 @@ def test_a_200_that_carries_an_error_is_a_500_with_its_code() -> None:
         answer_fields(b"<html>", "CompleteMultipartUploadResult", {})
     with pytest.raises(aiostore.ServiceUnavailableError, match="ListBucketResult"):
         answer_fields(b"<ListBucketResult/>", "CompleteMultipartUploadResult", {})
+
+
+def test_the_delete_request_says_what_botocores_says() -> None:
+    keys = ["a&b <c>.txt", "ünï/'q' \"d\".txt", "]]>", " padded "]
+    model = botocore.session.get_session().get_service_model("s3").operation_model("DeleteObjects")
+    params = {"Bucket": "b", "Delete": {"Objects": [{"Key": key} for key in keys], "Quiet": True}}
+    reference = create_serializer("rest-xml").serialize_to_request(params, model)["body"]
+
+    def read(body: bytes) -> tuple[str | None, list[str | None]]:
+        root = ElementTree.fromstring(body)
+        assert root.tag == f"{{{NS}}}Delete"
+        quiet = root.find(f"{{{NS}}}Quiet")
+        objects = root.findall(f"{{{NS}}}Object/{{{NS}}}Key")
+        return (quiet.text if quiet is not None else None), [key.text for key in objects]
+
+    assert read(delete_body(keys)) == read(reference) == ("true", keys)
+
+
+def test_delete_answers_name_the_failed_keys() -> None:
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="{NS}">'
+        "<Error><Key> a&amp;b </Key><Code>AccessDenied</Code><Message> denied </Message></Error>"
+        "<Error><Key>gone</Key><Code>NoSuchKey</Code><Message>m</Message></Error></DeleteResult>"
+    ).encode()
+    assert parse_delete_errors(body) == (
+        "DeleteResult",
+        [
+            {"Key": " a&b ", "Code": "AccessDenied", "Message": "denied"},
+            {"Key": "gone", "Code": "NoSuchKey", "Message": "m"},
+        ],
+    )
+    assert parse_delete_errors(f'<DeleteResult xmlns="{NS}"/>'.encode()) == ("DeleteResult", [])
+    failed = b"\n <Error><Code>InternalError</Code><Message>late</Message></Error>"
+    assert parse_delete_errors(failed) == ("Error", [{"Code": "InternalError", "Message": "late"}])
