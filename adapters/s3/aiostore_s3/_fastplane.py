@@ -42,7 +42,7 @@ from ._fast import (
     widen_reads,
 )
 from ._sigv4 import canonical_query, uri_encode_path
-from ._xml import complete_body, delete_body, parse_answer, parse_delete_errors, parse_list
+from ._xml import complete_body, delete_body, parse_answer, parse_delete_errors, parse_error, parse_list
 
 __all__ = ["FastBody", "FastPlane", "answer_fields", "object_from_headers"]
 
@@ -305,17 +305,7 @@ class FastPlane:
             timed_reads=self._timed,
             payload_hash=hashlib.sha256(body).hexdigest(),
         )
-        answer = await read_body(response)
-        try:
-            name, errors = parse_delete_errors(answer)
-        except (ParseError, UnicodeDecodeError) as exc:
-            raise ServiceUnavailableError(
-                f"S3 answered an unreadable DeleteResult ({type(exc).__name__})", adapter=ADAPTER
-            ) from exc
-        if name == "Error":
-            fields = errors[0]
-            raise S3ResponseError(500, fields.get("Code", ""), fields.get("Message", ""), response.headers)
-        return errors
+        return _answer(await read_body(response), "DeleteResult", response.headers, parse_delete_errors)
 
     @_redirectable
     async def list_objects(
@@ -344,19 +334,27 @@ class FastPlane:
 
 
 def answer_fields(body: bytes, expected: str, headers: Mapping[str, str]) -> dict[str, str]:
-    """The fields of a multipart answer whose root is ``expected``.
+    """The fields of a multipart answer whose root is ``expected`` (see `_answer`)."""
+    return _answer(body, expected, headers, parse_answer)
+
+
+def _answer(
+    body: bytes, expected: str, headers: Mapping[str, str], parse: Callable[[bytes], tuple[str, T]]
+) -> T:
+    """What ``parse`` reads from a small XML answer whose root must be ``expected``.
 
     An ``<Error>`` in a 200 answer (S3 reports a late CompleteMultipartUpload
     failure that way) raises `S3ResponseError` as a 500, as botocore does.
     """
     try:
-        name, fields = parse_answer(body)
+        name, value = parse(body)
     except (ParseError, UnicodeDecodeError) as exc:
         raise ServiceUnavailableError(
             f"S3 answered an unreadable {expected} ({type(exc).__name__})", adapter=ADAPTER
         ) from exc
     if name == "Error":
-        raise S3ResponseError(500, fields.get("Code", ""), fields.get("Message", ""), headers)
+        code, message = parse_error(body)
+        raise S3ResponseError(500, code, message, headers)
     if name != expected:
         raise ServiceUnavailableError(f"S3 answered <{name}> where {expected} was expected", adapter=ADAPTER)
-    return fields
+    return value

@@ -213,7 +213,7 @@ def parse_error(body: bytes) -> tuple[str, str]:
     if b"<Error" not in body:
         return "", ""
     try:
-        root = ElementTree.fromstring(body)
+        root = ElementTree.fromstring(body.strip())  # S3 may pad a slow answer with whitespace
     except ElementTree.ParseError:
         return "", ""
     element = root if _local(root.tag) == "Error" else root.find(".//{*}Error")
@@ -263,11 +263,8 @@ def delete_body(keys: Sequence[str]) -> bytes:
 
 def parse_delete_errors(body: bytes) -> tuple[str, list[dict[str, str]]]:
     """The root name of a DeleteObjects answer and its ``<Error>`` entries (``Key``,
-    ``Code``, ``Message``); the root is ``Error`` when the whole call failed in a 200.
-    `ParseError` if unreadable."""
+    ``Code``, ``Message``); `ParseError` if unreadable."""
     root = ElementTree.fromstring(body.strip())
-    name = _local(root.tag)
-    if name == "Error":
-        return name, [{key: text.strip() for key, text in _children(root).items()}]
     errors = [_children(element) for element in root if _local(element.tag) == "Error"]
-    return name, [{key: text if key == "Key" else text.strip() for key, text in e.items()} for e in errors]
+    fields = [{name: text if name == "Key" else text.strip() for name, text in e.items()} for e in errors]
+    return _local(root.tag), fields

@@ -260,5 +260,6 @@ def test_delete_answers_name_the_failed_keys() -> None:
         ],
     )
     assert parse_delete_errors(f'<DeleteResult xmlns="{NS}"/>'.encode()) == ("DeleteResult", [])
-    failed = b"\n <Error><Code>InternalError</Code><Message>late</Message></Error>"
-    assert parse_delete_errors(failed) == ("Error", [{"Code": "InternalError", "Message": "late"}])
+    failed = b'\n <?xml version="1.0"?>\n <Error><Code>InternalError</Code><Message>late</Message></Error>'
+    assert parse_delete_errors(failed) == ("Error", [])
+    assert parse_error(failed) == ("InternalError", "late")
