@@ -59,18 +59,18 @@ def _aiostore_ways(store: aiostore.Store, prefix: str) -> dict[str, _Delete]:
     }
 
 
-async def _peer_ways(server: Any, prefix: str, closers: list[Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
+async def _peer_ways(server: Any, closers: list[Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
     """Each installed peer's bulk delete; a peer that fails to load is reported by name."""
     ways: dict[str, Any] = {}
     for name, make in (("obstore", _obstore), ("s3fs", _s3fs), ("aiobotocore", _aiobotocore)):
         try:
-            ways.update(await make(server, prefix, closers))
+            ways.update(await make(server, closers))
         except ImportError as exc:
             ways[name] = f"not installed ({exc.name})"
     return ways
 
 
-async def _obstore(server: Any, prefix: str, closers: list[Any]) -> dict[str, _Delete]:
+async def _obstore(server: Any, closers: list[Any]) -> dict[str, _Delete]:
     import obstore
     from obstore.store import S3Store
 
@@ -90,7 +90,7 @@ async def _obstore(server: Any, prefix: str, closers: list[Any]) -> dict[str, _D
     return {"obstore: delete_async(store, keys)": delete}
 
 
-async def _s3fs(server: Any, prefix: str, closers: list[Any]) -> dict[str, _Delete]:
+async def _s3fs(server: Any, closers: list[Any]) -> dict[str, _Delete]:
     import s3fs  # type: ignore[import-untyped]
 
     fs = s3fs.S3FileSystem(
@@ -110,7 +110,7 @@ async def _s3fs(server: Any, prefix: str, closers: list[Any]) -> dict[str, _Dele
     return {"s3fs: _rm(paths)": delete}
 
 
-async def _aiobotocore(server: Any, prefix: str, closers: list[Any]) -> dict[str, _Delete]:
+async def _aiobotocore(server: Any, closers: list[Any]) -> dict[str, _Delete]:
     from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
     from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
@@ -157,7 +157,7 @@ async def _measure(server: Any, count: int, repeat: int) -> dict[str, Any]:
     closers: list[Callable[[], Awaitable[Any]]] = []
     async with aiostore.service("s3", **options) as service:
         store = await service.create(_BUCKET)
-        ways: dict[str, Any] = {**_aiostore_ways(store, prefix), **await _peer_ways(server, prefix, closers)}
+        ways: dict[str, Any] = {**_aiostore_ways(store, prefix), **await _peer_ways(server, closers)}
         runs: dict[str, Any] = {name: [] if callable(way) else way for name, way in ways.items()}
         try:
             for _ in range(repeat):
